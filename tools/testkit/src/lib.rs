@@ -1,0 +1,199 @@
+//! Test support shared by every lesson's integration tests.
+//!
+//! Three promises, so that no test can hang or leave a process behind:
+//! - every server a test starts is owned by a [`Server`], which kills and reaps it on drop;
+//! - every wait (for the `listening on` line, for a log line, for a client) has a deadline;
+//! - every socket from [`connect`] has read and write timeouts.
+//!
+//! Servers are always started on `127.0.0.1:0`; the real port comes from their first stdout line.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server process owned by a test. Dropping it kills the process and waits for it.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    addr: String,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    stderr_seen: Vec<String>,
+}
+
+impl Server {
+    /// Starts `bin args…` and waits (at most [`TIMEOUT`]) for `listening on <addr>` on stdout.
+    pub fn start(bin: impl AsRef<OsStr>, args: &[&str]) -> Server {
+        let mut cmd = Command::new(bin);
+        cmd.args(args);
+        Server::spawn(cmd)
+    }
+
+    /// Like [`Server::start`], for a command the caller has prepared (current dir, env, …).
+    pub fn spawn(mut cmd: Command) -> Server {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("failed to start the server binary");
+        let stdout = lines_of(child.stdout.take().expect("stdout is piped"));
+        let stderr = lines_of(child.stderr.take().expect("stderr is piped"));
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            stdout,
+            stderr,
+            stderr_seen: Vec::new(),
+        };
+        let first = server.stdout.recv_timeout(TIMEOUT).unwrap_or_else(|_| {
+            let err = server.drain_stderr();
+            panic!("the server printed no first line within {TIMEOUT:?}; stderr: {err:?}")
+        });
+        server.addr = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first stdout line should be `listening on ADDR`, got {first:?}"))
+            .to_string();
+        server
+    }
+
+    /// The address from the `listening on` line (`127.0.0.1:PORT`, or a socket path).
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Waits for a stderr line containing `needle` and returns it; panics after [`TIMEOUT`],
+    /// showing every stderr line seen so far.
+    pub fn expect_stderr(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        if let Some(line) = self.stderr_seen.iter().find(|l| l.contains(needle)) {
+            let line = line.clone();
+            self.stderr_seen.retain(|l| *l != line);
+            return line;
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => self.stderr_seen.push(line),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => panic!(
+                    "no stderr line containing {needle:?} within {TIMEOUT:?}; saw {:?}",
+                    self.stderr_seen
+                ),
+            }
+        }
+    }
+
+    /// Waits for the next stdout line after the `listening on` line.
+    pub fn expect_stdout_line(&mut self) -> String {
+        self.stdout
+            .recv_timeout(TIMEOUT)
+            .unwrap_or_else(|_| panic!("no further stdout line within {TIMEOUT:?}"))
+    }
+
+    /// Asks the server to stop the polite way (SIGTERM on Unix), then waits for it (bounded).
+    pub fn terminate(mut self) -> ExitStatus {
+        #[cfg(unix)]
+        {
+            let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits in pid_t");
+            // SAFETY: kill(2) with a pid we own; it has no memory-safety preconditions.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        #[cfg(not(unix))]
+        let _ = self.child.kill();
+        wait_with_deadline(&mut self.child, TIMEOUT)
+            .unwrap_or_else(|| panic!("the server did not exit within {TIMEOUT:?} of SIGTERM"))
+    }
+
+    /// Whether the process is still running (it has not crashed or exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn drain_stderr(&self) -> Vec<String> {
+        let mut seen = self.stderr_seen.clone();
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(200)) {
+            seen.push(line);
+        }
+        seen
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Any child process a test owns: killed and reaped on drop.
+#[derive(Debug)]
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits for `child` to exit, polling for at most `limit`; `None` if it is still running.
+pub fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A TCP connection to `addr` whose reads and writes fail after [`TIMEOUT`] instead of hanging.
+pub fn connect(addr: &str) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+/// `assert_cmd` for a client binary, killed if it runs longer than [`TIMEOUT`].
+pub fn client(bin: impl AsRef<OsStr>) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(bin);
+    cmd.timeout(TIMEOUT);
+    cmd
+}
+
+/// Reads from `stream` until `expected` bytes arrived, end of stream, or the read timeout.
+pub fn read_at_least(stream: &mut impl Read, expected: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < expected {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("read failed after {} of {expected} bytes: {e}", got.len()),
+        }
+    }
+    got
+}
+
+fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -48,6 +48,7 @@ pub fn run(out: &mut impl Write) -> anyhow::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     show(out, &log, 1)?;
     talk(out, &mut conn, "still there?")?;
+    writeln!(out, "[client] close")?;
     drop(conn);
     show(out, &log, 1)?;
 
@@ -71,6 +72,7 @@ fn unix_part(out: &mut impl Write) -> anyhow::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     show(out, &log, 1)?;
     talk(out, &mut conn, "same code, other family")?;
+    writeln!(out, "[client] close")?;
     drop(conn);
     show(out, &log, 1)?;
     Ok(())

@@ -1,0 +1,76 @@
+//! `lesson-02`: a UDP echo server, its client, and a narrated demo of UDP next to TCP.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::{ToSocketAddrs, UdpSocket};
+use std::num::NonZeroU64;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lesson_02::{DEFAULT_ADDR, DEFAULT_TIMEOUT, client_session, client_socket, serve};
+
+/// Lesson 2: UDP vs TCP — a UDP echo server and client.
+#[derive(Parser)]
+#[command(name = "lesson-02", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the UDP echo server until interrupted.
+    Server {
+        /// Address to listen on (port 0 lets the OS choose).
+        #[arg(default_value = DEFAULT_ADDR)]
+        addr: String,
+        /// Simulate loss: ignore every N-th datagram (the 2nd, 4th, … with N = 2).
+        #[arg(long, value_name = "N")]
+        drop_every: Option<NonZeroU64>,
+    },
+    /// Send each line of standard input as one datagram and report its reply or its loss.
+    Client {
+        /// Address of the server.
+        #[arg(default_value = DEFAULT_ADDR)]
+        addr: String,
+        /// How long to wait for each reply before calling it lost.
+        #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT.as_millis() as u64)]
+        timeout_ms: u64,
+    },
+    /// UDP and TCP side by side: boundaries, connections, truncation, loss.
+    Demo,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Server { addr, drop_every } => {
+            let socket = UdpSocket::bind(&addr).with_context(|| format!("cannot bind {addr}"))?;
+            announce(socket.local_addr()?)?;
+            serve(&socket, drop_every.map(NonZeroU64::get), &mut |line| {
+                eprintln!("{line}")
+            })
+        }
+        Command::Client { addr, timeout_ms } => {
+            let server = addr
+                .to_socket_addrs()
+                .with_context(|| format!("cannot resolve {addr}"))?
+                .next()
+                .with_context(|| format!("{addr} resolves to no address"))?;
+            let socket = client_socket(server).with_context(|| format!("cannot reach {addr}"))?;
+            let stdin = io::stdin();
+            let prompt = stdin.is_terminal();
+            let timeout = Duration::from_millis(timeout_ms.max(1));
+            client_session(&socket, stdin.lock(), &mut io::stdout(), prompt, timeout)?;
+            Ok(())
+        }
+        Command::Demo => lesson_02::demo::run(&mut io::stdout()),
+    }
+}
+
+/// The first stdout line of every server in the course, flushed at once so that whoever
+/// started the server (a test, a script) can read the real address.
+fn announce(addr: impl std::fmt::Display) -> io::Result<()> {
+    let mut out = io::stdout();
+    writeln!(out, "listening on {addr}")?;
+    out.flush()
+}

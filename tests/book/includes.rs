@@ -26,7 +26,9 @@ fn includes(text: &str) -> Vec<&str> {
         let mut rest = text;
         while let Some(start) = rest.find(directive) {
             let after = &rest[start + directive.len()..];
-            let end = after.find("}}").expect("an include directive is closed with }}");
+            let end = after
+                .find("}}")
+                .expect("an include directive is closed with }}");
             found.push(after[..end].trim());
             rest = &after[end..];
         }
@@ -41,15 +43,23 @@ fn anchored(file: &str, name: &str) -> Result<Vec<String>, String> {
             .is_some_and(|(_, rest)| rest.trim() == name)
     };
     let lines: Vec<&str> = file.lines().collect();
-    let starts: Vec<usize> = (0..lines.len()).filter(|&i| is(lines[i], "ANCHOR:")).collect();
-    let ends: Vec<usize> = (0..lines.len()).filter(|&i| is(lines[i], "ANCHOR_END:")).collect();
+    let starts: Vec<usize> = (0..lines.len())
+        .filter(|&i| is(lines[i], "ANCHOR:"))
+        .collect();
+    let ends: Vec<usize> = (0..lines.len())
+        .filter(|&i| is(lines[i], "ANCHOR_END:"))
+        .collect();
     match (starts.as_slice(), ends.as_slice()) {
         ([s], [e]) if s < e => Ok(lines[s + 1..*e]
             .iter()
             .filter(|l| !l.contains("ANCHOR"))
             .map(|l| l.to_string())
             .collect()),
-        _ => Err(format!("anchor `{name}`: {} starts, {} ends", starts.len(), ends.len())),
+        _ => Err(format!(
+            "anchor `{name}`: {} starts, {} ends",
+            starts.len(),
+            ends.len()
+        )),
     }
 }
 
@@ -57,7 +67,11 @@ fn anchored(file: &str, name: &str) -> Result<Vec<String>, String> {
 fn every_include_resolves_to_a_non_empty_slice() {
     let mut files = Vec::new();
     chapters(&book_src(), &mut files);
-    assert!(!files.is_empty(), "no chapters found under {:?}", book_src());
+    assert!(
+        !files.is_empty(),
+        "no chapters found under {:?}",
+        book_src()
+    );
     let mut problems = Vec::new();
     let mut checked = 0;
     for chapter in &files {
@@ -71,7 +85,10 @@ fn every_include_resolves_to_a_non_empty_slice() {
                 continue;
             };
             if selector.starts_with(|c: char| c.is_ascii_digit()) || selector.starts_with(':') {
-                problems.push(format!("{}: {target}: line ranges drift; use an anchor", chapter.display()));
+                problems.push(format!(
+                    "{}: {target}: line ranges drift; use an anchor",
+                    chapter.display()
+                ));
                 continue;
             }
             let body = if selector.is_empty() {
@@ -87,13 +104,27 @@ fn every_include_resolves_to_a_non_empty_slice() {
         }
     }
     assert!(checked > 0, "the book includes no code at all");
-    assert!(problems.is_empty(), "{} of {checked} includes are broken:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} includes are broken:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn the_checker_sees_a_missing_anchor() {
     let file = "// ANCHOR: here\nfn f() {}\n// ANCHOR_END: here\n";
-    assert!(anchored(file, "here").unwrap().iter().any(|l| l.contains("fn f")));
+    assert!(
+        anchored(file, "here")
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("fn f"))
+    );
     assert!(anchored(file, "there").is_err());
-    assert!(anchored("// ANCHOR: e\n// ANCHOR_END: e\n", "e").unwrap().is_empty());
+    assert!(
+        anchored("// ANCHOR: e\n// ANCHOR_END: e\n", "e")
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -54,7 +54,9 @@ fn a_reset_client_is_logged_and_the_next_client_is_served() {
     let mut reply = [0u8; 4];
     // Reading the echo proves the server is inside its communication loop with us.
     conn.read_exact(&mut reply).unwrap();
-    SockRef::from(&conn).set_linger(Some(Duration::ZERO)).unwrap();
+    SockRef::from(&conn)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
     drop(conn); // sends RST instead of FIN
     server.expect_stderr("disconnected abnormally: connection reset");
 
@@ -80,7 +82,10 @@ fn the_client_sends_each_line_skips_empty_ones_and_stops_at_quit() {
 
 #[test]
 fn the_client_reports_a_server_that_is_not_there() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     client(BIN)
         .args(["client", &port.to_string()])
         .write_stdin("hello\n")

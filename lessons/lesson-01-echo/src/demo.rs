@@ -22,7 +22,10 @@ pub fn run(out: &mut impl Write) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let log = spawn_server(listener, 3);
 
-    writeln!(out, "-- a client talks, then closes the connection normally")?;
+    writeln!(
+        out,
+        "-- a client talks, then closes the connection normally"
+    )?;
     let mut conn = TcpStream::connect(addr)?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     // Waiting for the server's log line is what keeps this transcript in order: the line
@@ -34,7 +37,10 @@ pub fn run(out: &mut impl Write) -> anyhow::Result<()> {
     drop(conn);
     show(out, &log, 1)?;
 
-    writeln!(out, "-- a client crashes: its connection is reset (SO_LINGER 0)")?;
+    writeln!(
+        out,
+        "-- a client crashes: its connection is reset (SO_LINGER 0)"
+    )?;
     let mut conn = TcpStream::connect(addr)?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     show(out, &log, 1)?;
@@ -43,7 +49,10 @@ pub fn run(out: &mut impl Write) -> anyhow::Result<()> {
     reset(conn)?;
     show(out, &log, 1)?;
 
-    writeln!(out, "-- the server went back to accept; the next client is served")?;
+    writeln!(
+        out,
+        "-- the server went back to accept; the next client is served"
+    )?;
     let mut conn = TcpStream::connect(addr)?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     show(out, &log, 1)?;
@@ -97,7 +106,11 @@ where
 /// One message and its echo, narrated.
 fn talk<S: io::Read + Write>(out: &mut impl Write, conn: &mut S, message: &str) -> io::Result<()> {
     let reply = echo_once(conn, message.as_bytes())?;
-    writeln!(out, "[client] sent {message:?}, got back {:?}", String::from_utf8_lossy(&reply))
+    writeln!(
+        out,
+        "[client] sent {message:?}, got back {:?}",
+        String::from_utf8_lossy(&reply)
+    )
 }
 
 /// Prints the server's next `n` log lines, waiting (bounded) for each.

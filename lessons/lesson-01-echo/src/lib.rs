@@ -78,7 +78,9 @@ pub fn serve_one<L: Listener>(listener: &L, log: &mut impl FnMut(String)) {
     };
     log(format!("connected from {peer}"));
     match communication_loop(&mut conn) {
-        Ok(()) => log(format!("{peer} closed the connection normally (read returned 0 bytes)")),
+        Ok(()) => log(format!(
+            "{peer} closed the connection normally (read returned 0 bytes)"
+        )),
         Err(e) => log(format!("{peer} disconnected abnormally: {}", e.kind())),
     }
     // `conn` is dropped here, which closes our end of the connection.
@@ -198,10 +200,16 @@ pub fn bind_unix(path: &Path) -> io::Result<UnixListener> {
     }
     let in_use = |why: String| io::Error::new(ErrorKind::AddrInUse, why);
     if !std::fs::symlink_metadata(path)?.file_type().is_socket() {
-        return Err(in_use(format!("{} exists and is not a socket; leaving it alone", path.display())));
+        return Err(in_use(format!(
+            "{} exists and is not a socket; leaving it alone",
+            path.display()
+        )));
     }
     match UnixStream::connect(path) {
-        Ok(_) => Err(in_use(format!("a server is already listening on {}", path.display()))),
+        Ok(_) => Err(in_use(format!(
+            "a server is already listening on {}",
+            path.display()
+        ))),
         // Nobody accepts connections there: the file is stale, left by a server that died.
         Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
             std::fs::remove_file(path)?;

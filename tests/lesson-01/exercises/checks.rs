@@ -39,18 +39,34 @@ fn exchange(conn: &mut TcpStream, message: &[u8]) -> Vec<u8> {
 #[test]
 fn upper_echo_shouts_ascii_letters() {
     let (mut conn, _server) = upper_echo_server();
-    assert_eq!(exchange(&mut conn, b"hello, World 42!"), b"HELLO, WORLD 42!");
+    assert_eq!(
+        exchange(&mut conn, b"hello, World 42!"),
+        b"HELLO, WORLD 42!"
+    );
 }
 
 #[test]
 fn upper_echo_leaves_other_bytes_alone_and_ends_cleanly() {
     let (mut conn, server) = upper_echo_server();
     // "é" is two bytes in UTF-8; a byte of 0xff is not text at all. Only `a` and `b` change.
-    let message = "aé\u{0}b".as_bytes().iter().copied().chain([0xff]).collect::<Vec<u8>>();
-    let expected = "Aé\u{0}B".as_bytes().iter().copied().chain([0xff]).collect::<Vec<u8>>();
+    let message = "aé\u{0}b"
+        .as_bytes()
+        .iter()
+        .copied()
+        .chain([0xff])
+        .collect::<Vec<u8>>();
+    let expected = "Aé\u{0}B"
+        .as_bytes()
+        .iter()
+        .copied()
+        .chain([0xff])
+        .collect::<Vec<u8>>();
     assert_eq!(exchange(&mut conn, &message), expected);
     drop(conn);
-    assert!(server.join().unwrap().is_ok(), "a normal close must end the loop with Ok");
+    assert!(
+        server.join().unwrap().is_ok(),
+        "a normal close must end the loop with Ok"
+    );
 }
 
 #[test]

@@ -57,7 +57,9 @@ impl Server {
         });
         server.addr = first
             .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line should be `listening on ADDR`, got {first:?}"))
+            .unwrap_or_else(|| {
+                panic!("first stdout line should be `listening on ADDR`, got {first:?}")
+            })
             .to_string();
         server
     }

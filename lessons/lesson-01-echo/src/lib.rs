@@ -15,6 +15,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 #[cfg(unix)]
 use std::path::{Path, PathBuf};
 
+use course_cli::next_command;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 pub mod demo;
@@ -123,36 +124,22 @@ pub fn echo_once<S: Read + Write>(conn: &mut S, message: &[u8]) -> io::Result<Ve
     Ok(reply)
 }
 
-/// The client's loop: one line of input, one message, one echo printed.
+/// The client's loop: one command, one message, one echo printed.
 ///
-/// Empty lines are skipped (there would be nothing to send) and `quit` or end of input ends
-/// the session; dropping the connection then tells the server we are done.
+/// `next_command` is the course's CLI contract (shared by every lesson's client): it shows
+/// the `>>> ` prompt when a person is typing, skips empty lines, and returns `None` at `quit`
+/// or end of input. Dropping the connection then tells the server we are done.
 pub fn client_session<S: Read + Write>(
     conn: &mut S,
     mut input: impl BufRead,
     out: &mut impl Write,
     prompt: bool,
 ) -> io::Result<()> {
-    let mut line = String::new();
-    loop {
-        if prompt {
-            write!(out, ">>> ")?;
-            out.flush()?;
-        }
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(()); // end of input
-        }
-        let message = line.trim();
-        if message.is_empty() {
-            continue;
-        }
-        if message == "quit" {
-            return Ok(());
-        }
+    while let Some(message) = next_command(&mut input, out, prompt)? {
         let reply = echo_once(conn, message.as_bytes())?;
         writeln!(out, "{}", String::from_utf8_lossy(&reply))?;
     }
+    Ok(())
 }
 // ANCHOR_END: client
 

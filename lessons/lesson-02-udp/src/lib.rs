@@ -15,6 +15,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use course_cli::next_command;
+
 pub mod demo;
 pub mod exercises;
 
@@ -178,23 +180,7 @@ pub fn client_session(
     timeout: Duration,
 ) -> io::Result<Tally> {
     let mut tally = Tally::default();
-    let mut line = String::new();
-    loop {
-        if prompt {
-            write!(out, ">>> ")?;
-            out.flush()?;
-        }
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            break; // end of input
-        }
-        let message = line.trim();
-        if message.is_empty() {
-            continue;
-        }
-        if message == "quit" {
-            break;
-        }
+    while let Some(message) = next_command(&mut input, out, prompt)? {
         tally.sent += 1;
         match echo_once(socket, message.as_bytes(), timeout) {
             Ok(Some((reply, rtt))) => {

@@ -19,6 +19,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use course_cli::next_command;
+
 pub mod demo;
 pub mod exercises;
 
@@ -407,24 +409,8 @@ pub fn client_session<S: Read + Write>(
     out: &mut impl Write,
     prompt: bool,
 ) -> io::Result<()> {
-    let mut line = String::new();
-    loop {
-        if prompt {
-            write!(out, ">>> ")?;
-            out.flush()?;
-        }
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let command = line.trim();
-        if command.is_empty() {
-            continue;
-        }
-        if command == "quit" {
-            return Ok(());
-        }
-        let reply = send_command(conn, command)?;
+    while let Some(command) = next_command(&mut input, out, prompt)? {
+        let reply = send_command(conn, &command)?;
         out.write_all(String::from_utf8_lossy(&reply).as_bytes())?;
         // Most replies end with a newline; one cut at 1024 bytes may not. Keep the next
         // prompt on a line of its own.
@@ -433,4 +419,5 @@ pub fn client_session<S: Read + Write>(
         }
         out.flush()?;
     }
+    Ok(())
 }

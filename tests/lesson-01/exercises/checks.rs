@@ -31,8 +31,9 @@ fn upper_echo_server() -> (TcpStream, thread::JoinHandle<std::io::Result<()>>) {
 fn exchange(conn: &mut TcpStream, message: &[u8]) -> Vec<u8> {
     conn.write_all(message).unwrap();
     let mut reply = vec![0u8; message.len()];
-    conn.read_exact(&mut reply)
-        .unwrap_or_else(|e| panic!("no complete reply to {message:?}: {e}"));
+    conn.read_exact(&mut reply).unwrap_or_else(|e| {
+        panic!("no complete reply to {message:?} within {PATIENCE:?} ({e}): is the server busy elsewhere?")
+    });
     reply
 }
 

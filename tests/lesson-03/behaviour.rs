@@ -212,11 +212,15 @@ fn binding_anything_but_loopback_prints_a_warning() {
 
 #[test]
 fn help_shows_the_loopback_default() {
+    // The contract: the teaching port 8080, on loopback only.
+    let default: std::net::SocketAddr = lesson_03::DEFAULT_ADDR.parse().unwrap();
+    assert!(default.ip().is_loopback());
+    assert_eq!(default.port(), 8080);
     testkit::client(BIN)
         .args(["server", "--help"])
         .assert()
         .success()
-        .stdout(contains("[default: 127.0.0.1:8080]"))
+        .stdout(contains(format!("[default: {default}]")))
         .stdout(contains("loopback"));
 }
 

@@ -114,9 +114,11 @@ fn a_runaway_command_and_its_children_are_killed_and_the_client_told() {
         elapsed >= Duration::from_millis(900),
         "killed too early: {elapsed:?}"
     );
+    // Not a speed requirement: the background `sleep 30` would have kept the pipe open for
+    // 30 s, so anything well short of that proves the group was killed.
     assert!(
-        elapsed < Duration::from_secs(8),
-        "killed too late: {elapsed:?}"
+        elapsed < Duration::from_secs(20),
+        "the reply waited for the background sleep: {elapsed:?}"
     );
     let text = String::from_utf8(reply).unwrap();
     let (pid, note) = text.split_once('\n').unwrap();

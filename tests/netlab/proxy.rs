@@ -1,0 +1,1 @@
+//! Tests of the lab proxy (to be written).

@@ -8,9 +8,12 @@
 //! binary by hand (`netlab proxy --listen ADDR --to ADDR --split 1..7`).
 
 use std::fmt;
-use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 /// Which way bytes flow through the proxy.
@@ -82,22 +85,45 @@ impl Default for Options {
     }
 }
 
-/// A running proxy. It accepts connections on a background thread until dropped.
+/// How long the proxy waits to reach the server before it gives up on a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running proxy. It accepts connections on a background thread until it is dropped; the
+/// connections it already forwards go on until either side closes.
 pub struct Proxy {
     local_addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
 }
 
 impl Proxy {
-    /// Binds `listen` (use port 0 for any free port) and forwards every connection to `to`.
+    /// Binds `listen` (port 0 picks a free port) and forwards every connection to `to`.
     pub fn start(listen: SocketAddr, to: SocketAddr, options: Options) -> io::Result<Proxy> {
+        options.check()?;
         let listener = TcpListener::bind(listen)?;
-        Ok(Proxy::from_listener(listener, to, options))
+        Proxy::from_listener(listener, to, options)
     }
 
     /// Forwards every connection accepted on an already bound `listener` to `to`.
-    pub fn from_listener(listener: TcpListener, to: SocketAddr, options: Options) -> Proxy {
-        let _ = (listener, to, options);
-        todo!()
+    pub fn from_listener(
+        listener: TcpListener,
+        to: SocketAddr,
+        options: Options,
+    ) -> io::Result<Proxy> {
+        options.check()?;
+        let local_addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let acceptor = {
+            let stop = Arc::clone(&stop);
+            thread::Builder::new()
+                .name("netlab-accept".into())
+                .spawn(move || accept_loop(listener, to, options, &stop))?
+        };
+        Ok(Proxy {
+            local_addr,
+            stop,
+            acceptor: Some(acceptor),
+        })
     }
 
     /// The address clients connect to.
@@ -106,9 +132,244 @@ impl Proxy {
     }
 }
 
-impl fmt::Display for Piece {
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // accept() has no timeout; a connection of our own wakes it so it can see the flag.
+        let _ = TcpStream::connect_timeout(&self.local_addr, CONNECT_TIMEOUT);
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+impl Options {
+    /// Refuses settings that cannot work, before anything is bound.
+    fn check(&self) -> io::Result<()> {
+        if let Some((min, max)) = self.split
+            && (min == 0 || min > max)
+        {
+            return Err(io::Error::new(
+                ErrorKind::InvalidInput,
+                format!("split sizes must satisfy 1 <= MIN <= MAX (got {min}..{max})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether split, merge and delay apply to bytes flowing `flow`.
+    fn shapes(&self, flow: Flow) -> bool {
+        match self.directions {
+            Directions::Both => true,
+            Directions::ToServer => flow == Flow::ToServer,
+            Directions::ToClient => flow == Flow::ToClient,
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, to: SocketAddr, options: Options, stop: &AtomicBool) {
+    let mut connections = 0u64;
+    for client in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let client = match client {
+            Ok(client) => client,
+            // A connection that failed before we accepted it (e.g. reset in the backlog)
+            // is that client's problem, not the proxy's: keep accepting.
+            Err(_) => continue,
+        };
+        connections += 1;
+        let options = options.clone();
+        let id = connections;
+        // Reaching the server may take a while; do it off the accept thread.
+        let _ = thread::Builder::new()
+            .name(format!("netlab-{id}"))
+            .spawn(move || forward(id, client, to, options));
+    }
+}
+
+/// Connects to the server and runs one pump per direction until both sides have closed.
+fn forward(id: u64, client: TcpStream, to: SocketAddr, options: Options) {
+    let server = match TcpStream::connect_timeout(&to, CONNECT_TIMEOUT) {
+        Ok(server) => server,
+        Err(err) => {
+            eprintln!("netlab: connection {id}: cannot reach {to}: {err}");
+            return; // dropping `client` closes it: the client sees end of stream
+        }
+    };
+    let (Ok(client2), Ok(server2)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let up = {
+        let options = options.clone();
+        thread::spawn(move || Pump::new(id, Flow::ToServer, options).run(client, server2))
+    };
+    Pump::new(id, Flow::ToClient, options).run(server, client2);
+    let _ = up.join();
+}
+
+/// Moves the bytes of one direction of one connection, shaping them on the way.
+struct Pump {
+    id: u64,
+    flow: Flow,
+    options: Options,
+    shaped: bool,
+    rng: SplitMix64,
+    /// How many bytes this direction has forwarded so far.
+    offset: u64,
+    /// What a merge is holding back.
+    held: Vec<u8>,
+}
+
+impl Pump {
+    fn new(id: u64, flow: Flow, options: Options) -> Pump {
+        // Each connection and direction gets its own stream of piece sizes, so a run with the
+        // same seed cuts the same bytes the same way whatever the threads' timing.
+        let stream = id.wrapping_mul(2) + (flow == Flow::ToClient) as u64;
+        let rng = SplitMix64(options.seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        Pump {
+            id,
+            flow,
+            shaped: options.shapes(flow),
+            options,
+            rng,
+            offset: 0,
+            held: Vec::new(),
+        }
+    }
+
+    fn run(mut self, mut from: TcpStream, mut to: TcpStream) {
+        match self.pump(&mut from, &mut to) {
+            // The sender closed its side: say so to the receiver, after everything it sent.
+            Ok(()) => {
+                let _ = to.shutdown(Shutdown::Write);
+            }
+            // A reset, or a receiver that went away: there is no clean way on, so end both
+            // directions of both sockets; each side sees its connection end.
+            Err(_) => {
+                let _ = to.shutdown(Shutdown::Both);
+                let _ = from.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    fn pump(&mut self, from: &mut TcpStream, to: &mut TcpStream) -> io::Result<()> {
+        let merging = self.shaped && self.options.merge;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            // While a merge holds bytes, a read waits only `merge_window`: the sender's
+            // silence is what ends the merge.
+            let waiting_to_flush = merging && !self.held.is_empty();
+            from.set_read_timeout(waiting_to_flush.then_some(self.options.merge_window))?;
+            match from.read(&mut buf) {
+                // End of stream: send on what we hold, then pass the close on.
+                Ok(0) => return self.flush(to),
+                Ok(n) if merging => {
+                    self.held.extend_from_slice(&buf[..n]);
+                    if self.held.len() >= MERGE_LIMIT {
+                        self.flush(to)?;
+                    }
+                }
+                Ok(n) => self.send(&buf[..n], to)?,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    self.flush(to)?;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Bytes already read were sent by the peer; deliver them before giving up.
+                    let _ = self.flush(to);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self, to: &mut TcpStream) -> io::Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let held = std::mem::take(&mut self.held);
+        self.send(&held, to)
+    }
+
+    /// Writes one chunk on, cut into pieces if asked to.
+    fn send(&mut self, mut chunk: &[u8], to: &mut TcpStream) -> io::Result<()> {
+        while !chunk.is_empty() {
+            let size = match self.options.split {
+                Some((min, max)) if self.shaped => self.rng.between(min, max).min(chunk.len()),
+                _ => chunk.len(),
+            };
+            let (piece, rest) = chunk.split_at(size);
+            if self.shaped && !self.options.delay.is_zero() {
+                thread::sleep(self.options.delay);
+            }
+            to.write_all(piece)?;
+            if let Some(trace) = &self.options.trace {
+                let _ = trace.send(Piece {
+                    connection: self.id,
+                    flow: self.flow,
+                    offset: self.offset,
+                    bytes: piece.to_vec(),
+                });
+            }
+            self.offset += piece.len() as u64;
+            chunk = rest;
+        }
+        Ok(())
+    }
+}
+
+/// A small, fast, seedable random number generator (SplitMix64). Piece sizes need to be
+/// reproducible, not unpredictable.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `min..=max`.
+    fn between(&mut self, min: usize, max: usize) -> usize {
+        let span = (max - min) as u64 + 1;
+        min + (self.next() % span) as usize
+    }
+}
+
+/// How many bytes of a piece a trace line shows.
+pub const PREVIEW: usize = 32;
+
+impl fmt::Display for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let _ = f;
-        todo!()
+        f.write_str(match self {
+            Flow::ToServer => "client->server",
+            Flow::ToClient => "server->client",
+        })
+    }
+}
+
+impl fmt::Display for Piece {
+    /// `[1] server->client @1024 +7 "1\n2\n3\n4"`: connection, direction, offset in that
+    /// direction's stream, size, and the first bytes, escaped.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = &self.bytes[..self.bytes.len().min(PREVIEW)];
+        let more = if self.bytes.len() > PREVIEW {
+            "..."
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "[{}] {} @{} +{} \"{}\"{more}",
+            self.connection,
+            self.flow,
+            self.offset,
+            self.bytes.len(),
+            shown.escape_ascii()
+        )
     }
 }

@@ -1,1 +1,128 @@
-fn main() {}
+//! `netlab proxy`: put the lab between a client and a server and watch how the bytes travel.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use netlab::{Directions, Options, Proxy};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The course's network lab: a TCP proxy that splits, merges, delays and traces bytes."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Forward TCP connections from --listen to --to, shaping the bytes on the way. Bytes are
+    /// never lost, reordered or altered; a close on either side is passed on.
+    Proxy(ProxyArgs),
+}
+
+#[derive(clap::Args)]
+struct ProxyArgs {
+    /// Where clients connect (port 0 picks a free port; the first line printed says which).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+    /// The server to forward to.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    to: SocketAddr,
+    /// Re-send every chunk as pieces of random size in MIN..MAX bytes (inclusive), e.g. 1..7.
+    #[arg(long, value_name = "MIN..MAX", value_parser = parse_range)]
+    split: Option<(usize, usize)>,
+    /// Seed for the piece sizes, to repeat a run exactly (default: a new one, printed on stderr).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Hold what arrives until the sender goes quiet, then send it on as one write.
+    #[arg(long)]
+    merge: bool,
+    /// How long the sender must be quiet to end a merge, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    merge_window: u64,
+    /// Wait this many milliseconds before each piece.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    delay: u64,
+    /// Which directions --split, --merge and --delay apply to.
+    #[arg(long, value_enum, default_value_t = Which::Both)]
+    directions: Which,
+    /// Print every piece forwarded: connection, direction, offset, size and a preview.
+    #[arg(long)]
+    trace: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Which {
+    Both,
+    ToServer,
+    ToClient,
+}
+
+/// `1..7` (or `5`, meaning `5..5`).
+fn parse_range(text: &str) -> anyhow::Result<(usize, usize)> {
+    let (min, max) = match text.split_once("..") {
+        Some((min, max)) => (min, max.strip_prefix('=').unwrap_or(max)),
+        None => (text, text),
+    };
+    let min: usize = min
+        .trim()
+        .parse()
+        .with_context(|| format!("{min:?} is not a size"))?;
+    let max: usize = max
+        .trim()
+        .parse()
+        .with_context(|| format!("{max:?} is not a size"))?;
+    if min == 0 || min > max {
+        bail!("need 1 <= MIN <= MAX, got {min}..{max}");
+    }
+    Ok((min, max))
+}
+
+fn main() -> anyhow::Result<()> {
+    let Cmd::Proxy(args) = Cli::parse().command;
+    let seed = args.seed.unwrap_or_else(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        nanos as u64
+    });
+    let (trace_tx, trace_rx) = mpsc::channel();
+    let options = Options {
+        split: args.split,
+        seed,
+        merge: args.merge,
+        merge_window: Duration::from_millis(args.merge_window),
+        delay: Duration::from_millis(args.delay),
+        directions: match args.directions {
+            Which::Both => Directions::Both,
+            Which::ToServer => Directions::ToServer,
+            Which::ToClient => Directions::ToClient,
+        },
+        trace: args.trace.then_some(trace_tx),
+    };
+    let proxy = Proxy::start(args.listen, args.to, options)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+
+    // The contract every course server keeps: this line first, flushed at once.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {}", proxy.local_addr())?;
+    out.flush()?;
+    drop(out);
+    eprintln!("netlab: forwarding to {}", args.to);
+    if args.split.is_some() && args.seed.is_none() {
+        eprintln!("netlab: seed {seed} (pass --seed {seed} to cut the same way again)");
+    }
+
+    // The pieces come from every connection's threads; one printer keeps each line whole.
+    // Without --trace nothing is ever sent and this waits for ever, as a server does.
+    for piece in trace_rx {
+        println!("{piece}");
+    }
+    Ok(())
+}

@@ -45,6 +45,7 @@ pub struct Piece {
     pub bytes: Vec<u8>,
 }
 
+// ANCHOR: options
 /// How the proxy shapes the bytes it forwards. `Options::default()` forwards them untouched.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -64,6 +65,7 @@ pub struct Options {
     /// Every piece written, in each direction, is also sent here.
     pub trace: Option<Sender<Piece>>,
 }
+// ANCHOR_END: options
 
 /// The most a merge holds before it sends what it has.
 pub const MERGE_LIMIT: usize = 64 * 1024;
@@ -254,6 +256,7 @@ impl Pump {
         }
     }
 
+    // ANCHOR: pump
     fn pump(&mut self, from: &mut TcpStream, to: &mut TcpStream) -> io::Result<()> {
         let merging = self.shaped && self.options.merge;
         let mut buf = vec![0u8; 64 * 1024];
@@ -284,6 +287,7 @@ impl Pump {
             }
         }
     }
+    // ANCHOR_END: pump
 
     fn flush(&mut self, to: &mut TcpStream) -> io::Result<()> {
         if self.held.is_empty() {
@@ -293,6 +297,7 @@ impl Pump {
         self.send(&held, to)
     }
 
+    // ANCHOR: send
     /// Writes one chunk on, cut into pieces if asked to.
     fn send(&mut self, mut chunk: &[u8], to: &mut TcpStream) -> io::Result<()> {
         while !chunk.is_empty() {
@@ -318,6 +323,7 @@ impl Pump {
         }
         Ok(())
     }
+    // ANCHOR_END: send
 }
 
 /// A small, fast, seedable random number generator (SplitMix64). Piece sizes need to be
@@ -353,23 +359,35 @@ impl fmt::Display for Flow {
 }
 
 impl fmt::Display for Piece {
-    /// `[1] server->client @1024 +7 "1\n2\n3\n4"`: connection, direction, offset in that
-    /// direction's stream, size, and the first bytes, escaped.
+    /// `[1] server->client @1024 +7 "1␊2␊3␊4"`: connection, direction, offset in that
+    /// direction's stream, size, and the first bytes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = &self.bytes[..self.bytes.len().min(PREVIEW)];
-        let more = if self.bytes.len() > PREVIEW {
-            "..."
-        } else {
-            ""
-        };
         write!(
             f,
-            "[{}] {} @{} +{} \"{}\"{more}",
+            "[{}] {} @{} +{} {}",
             self.connection,
             self.flow,
             self.offset,
             self.bytes.len(),
-            shown.escape_ascii()
+            preview(&self.bytes, PREVIEW)
         )
     }
+}
+
+/// The first `max` bytes of `bytes`, quoted, readable on one line: control characters become
+/// their Unicode pictures (a newline is `␊`, a carriage return `␍`), bytes that are not UTF-8
+/// become `�`, and `...` follows the quote when there was more.
+pub fn preview(bytes: &[u8], max: usize) -> String {
+    let shown = &bytes[..bytes.len().min(max)];
+    let text: String = String::from_utf8_lossy(shown)
+        .chars()
+        .map(|c| match c {
+            // U+2400..U+241F are pictures of the control characters 0x00..0x1F.
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or(c),
+            '\u{7f}' => '␡',
+            c => c,
+        })
+        .collect();
+    let more = if bytes.len() > max { "..." } else { "" };
+    format!("\"{text}\"{more}")
 }

@@ -1,8 +1,9 @@
 //! `netlab proxy`: put the lab between a client and a server and watch how the bytes travel.
 
-use std::io::Write;
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -24,6 +25,8 @@ enum Cmd {
     /// Forward TCP connections from --listen to --to, shaping the bytes on the way. Bytes are
     /// never lost, reordered or altered; a close on either side is passed on.
     Proxy(ProxyArgs),
+    /// A one-minute tour: one message through a splitting proxy, with its trace.
+    Demo,
 }
 
 #[derive(clap::Args)]
@@ -85,7 +88,13 @@ fn parse_range(text: &str) -> anyhow::Result<(usize, usize)> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let Cmd::Proxy(args) = Cli::parse().command;
+    match Cli::parse().command {
+        Cmd::Proxy(args) => proxy(args),
+        Cmd::Demo => demo(),
+    }
+}
+
+fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
     let seed = args.seed.unwrap_or_else(|| {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -126,3 +135,69 @@ fn main() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ANCHOR: demo
+/// One message through a splitting proxy. Everything printed is fixed by construction: the
+/// client's message is one write, so the proxy reads it as one chunk, and the seed alone
+/// decides where the pieces end.
+fn demo() -> anyhow::Result<()> {
+    const MESSAGE: &[u8] = b"GET /index.html HTTP/1.0\r\n\r\n";
+    let timeout = Some(Duration::from_secs(10));
+
+    // The server: reads until the client closes, and hands what it read to the narrator.
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let server_addr = listener.local_addr()?;
+    let server = thread::spawn(move || -> std::io::Result<Vec<u8>> {
+        let (mut conn, _) = listener.accept()?;
+        conn.set_read_timeout(timeout)?;
+        let mut received = Vec::new();
+        conn.read_to_end(&mut received)?;
+        Ok(received)
+    });
+
+    let (trace_tx, trace_rx) = mpsc::channel();
+    let options = Options {
+        split: Some((1, 7)),
+        seed: 1,
+        trace: Some(trace_tx),
+        ..Options::default()
+    };
+    let proxy = Proxy::start("127.0.0.1:0".parse()?, server_addr, options)?;
+    println!(
+        "A server that reads until end of stream, behind `netlab proxy --split 1..7 --seed 1 --trace`."
+    );
+    println!(
+        "The client sends {} bytes in ONE write: {}",
+        MESSAGE.len(),
+        netlab::preview(MESSAGE, 64)
+    );
+
+    let mut client = TcpStream::connect(proxy.local_addr())?;
+    client.set_read_timeout(timeout)?;
+    client.write_all(MESSAGE)?;
+    client.shutdown(Shutdown::Write)?;
+
+    println!("The proxy writes it on in pieces; each trace line is one write:");
+    let mut forwarded = 0;
+    while forwarded < MESSAGE.len() {
+        let piece = trace_rx.recv_timeout(Duration::from_secs(10))?;
+        forwarded += piece.bytes.len();
+        println!("  {piece}");
+    }
+    let received = server.join().expect("the server thread does not panic")?;
+    println!(
+        "The server read {} bytes, {}: the pieces change how bytes travel, never which bytes.",
+        received.len(),
+        if received == MESSAGE {
+            "the same bytes in the same order"
+        } else {
+            "DIFFERENT bytes"
+        }
+    );
+    println!(
+        "A receiver that makes one read per message gets the first piece, or a few, or all of it:"
+    );
+    println!("whatever has arrived when its read runs. Only the receiver's own framing can tell.");
+    Ok(())
+}
+// ANCHOR_END: demo

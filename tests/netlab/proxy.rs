@@ -385,7 +385,10 @@ fn the_binary_refuses_a_bad_split_with_a_clear_message() {
 
 #[test]
 fn previews_are_one_readable_line() {
-    assert_eq!(netlab::preview(b"1\n2\r\n", 32), "\"1\u{240a}2\u{240d}\u{240a}\"");
+    assert_eq!(
+        netlab::preview(b"1\n2\r\n", 32),
+        "\"1\u{240a}2\u{240d}\u{240a}\""
+    );
     assert_eq!(netlab::preview(b"abcdef", 4), "\"abcd\"...");
     assert_eq!(netlab::preview(b"\xff\x00", 4), "\"\u{fffd}\u{2400}\"");
     assert_eq!(netlab::preview("é".as_bytes(), 4), "\"é\"");

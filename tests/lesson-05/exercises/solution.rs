@@ -1,0 +1,5 @@
+//! Chapter 5's exercise checks, run against the worked solutions (part of `cargo test --workspace`).
+
+use solution_05 as ex;
+
+mod checks;

@@ -1,0 +1,38 @@
+//! Chapter 6 exercises. Check your work with `cargo exercise lesson-06`.
+//!
+//! Each function below compiles, but stops with `todo!`: the checks fail until you write it.
+//! The chapter states each task and gives a hint; `solutions/solution-06-chunked-receive` has a
+//! worked answer.
+
+#![allow(unused_variables)]
+
+use std::io::{self, Read, Write};
+
+// ANCHOR: varint
+/// Exercise 6.1: a varint length prefix.
+///
+/// Send `payload` as one frame: its length as an unsigned LEB128 varint (7 bits per byte, low
+/// bits first, the high bit set on every byte but the last), then the payload, in ONE write.
+pub fn send_varint_frame(conn: &mut impl Write, payload: &[u8]) -> io::Result<()> {
+    todo!("encode payload.len() as a varint, then write varint + payload in one write_all")
+}
+
+/// Receive one frame sent by [`send_varint_frame`]. A length above `max`, or a varint of more
+/// than 10 bytes, is `InvalidData` (refused before the payload is read); end of stream before
+/// the frame is complete is `UnexpectedEof`. Never read past the frame's end.
+pub fn recv_varint_frame(conn: &mut impl Read, max: u64) -> io::Result<Vec<u8>> {
+    todo!("read the varint one byte at a time, check it, then read exactly that many bytes")
+}
+// ANCHOR_END: varint
+
+// ANCHOR: recv_to_writer
+/// Exercise 6.2: receive a reply straight into a writer.
+///
+/// Copy exactly `length` bytes from `conn` to `out` through one buffer of
+/// [`CHUNK_SIZE`](crate::CHUNK_SIZE) bytes: never ask `conn` for more than a chunk or than what
+/// remains, and pass each chunk on to `out` as soon as it arrives. Return how many reads it
+/// took. End of stream before `length` bytes is `UnexpectedEof`.
+pub fn recv_to_writer(conn: &mut impl Read, length: u64, out: &mut impl Write) -> io::Result<u64> {
+    todo!("loop: read at most min(1024, remaining) bytes, write them to out, count the reads")
+}
+// ANCHOR_END: recv_to_writer

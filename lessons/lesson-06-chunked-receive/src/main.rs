@@ -1,0 +1,115 @@
+//! `lesson-06`: the length-prefixed remote shell, its chunked client, and a narrated demo.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lesson_03::Limits;
+use lesson_06::{
+    DEFAULT_ADDR, DEFAULT_MAX_OUTPUT, Settings, client_session, connection_loop, exposure_warning,
+};
+
+/// Lesson 6: chunked receive. A remote shell whose replies carry their length; the client reads
+/// them 1024 bytes at a time until the whole reply is there.
+#[derive(Parser)]
+#[command(name = "lesson-06", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the remote-shell server until interrupted. Anyone who can connect can run commands
+    /// as you: keep it on loopback.
+    Server {
+        /// Address to listen on. The default is loopback, reachable only from this machine;
+        /// any other address prints a warning. Port 0 lets the OS choose.
+        #[arg(default_value = DEFAULT_ADDR)]
+        addr: String,
+        /// Kill a command (and everything it started) after this many seconds.
+        #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+        timeout: Duration,
+        /// Close a connection whose client has been silent this many seconds.
+        #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+        idle_timeout: Duration,
+        /// Keep at most this many bytes of a command's output (8 MiB by default); the reply
+        /// says when it was cut.
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_OUTPUT)]
+        max_output: usize,
+    },
+    /// Send each line of standard input as a command and print the whole reply.
+    Client {
+        /// Address of the server.
+        #[arg(default_value = DEFAULT_ADDR)]
+        addr: String,
+        /// Give up when the server has been silent this many seconds.
+        #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+        read_timeout: Duration,
+    },
+    /// Server, proxy and client in one process: a scripted, narrated session.
+    Demo,
+}
+
+/// `10`, `0.5`: a number of seconds, greater than zero.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("{text:?} must be more than 0 seconds"))
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Server {
+            addr,
+            timeout,
+            idle_timeout,
+            max_output,
+        } => {
+            let settings = Settings {
+                limits: Limits {
+                    timeout,
+                    max_output,
+                },
+                idle_timeout,
+            };
+            // std's `bind` already sets SO_REUSEADDR on Unix, as the original did by hand.
+            let listener =
+                TcpListener::bind(&addr).with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            let mut out = io::stdout();
+            writeln!(out, "listening on {local}")?;
+            out.flush()?;
+            if let Some(warning) = exposure_warning(local) {
+                eprintln!("{warning}");
+            }
+            connection_loop(&listener, &settings, &mut |line| eprintln!("{line}"))
+        }
+        Command::Client { addr, read_timeout } => {
+            let stdin = io::stdin();
+            let prompt = stdin.is_terminal();
+            let mut conn =
+                TcpStream::connect(&addr).with_context(|| format!("cannot connect to {addr}"))?;
+            // A server that stops talking must not hang the client forever.
+            conn.set_read_timeout(Some(read_timeout))?;
+            conn.set_write_timeout(Some(read_timeout))?;
+            client_session(&mut conn, stdin.lock(), &mut io::stdout(), prompt).map_err(|e| match e
+                .kind()
+            {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => anyhow::anyhow!(
+                    "the server sent nothing for {}",
+                    lesson_03::describe(read_timeout)
+                ),
+                _ => e.into(),
+            })
+        }
+        Command::Demo => lesson_06::demo::run(&mut io::stdout()),
+    }
+}

@@ -46,14 +46,6 @@ fn read_until_suffix(conn: &mut TcpStream, suffix: &[u8]) -> Vec<u8> {
     got
 }
 
-/// Closes `conn` with a reset (SO_LINGER 0), as a crashed client would.
-fn reset(conn: TcpStream) {
-    socket2::SockRef::from(&conn)
-        .set_linger(Some(Duration::ZERO))
-        .unwrap();
-    drop(conn);
-}
-
 #[test]
 fn output_comes_back_byte_for_byte_stdout_and_stderr_together() {
     let server = server(&[]);
@@ -159,7 +151,7 @@ fn a_client_that_resets_is_followed_by_a_client_served_normally() {
     let mut server = server(&[]);
     let mut conn = testkit::connect(server.addr());
     exchange(&mut conn, "echo one", b"one\n");
-    reset(conn);
+    testkit::reset(conn);
     server.expect_stderr("disconnected abnormally");
     let mut conn = testkit::connect(server.addr());
     exchange(&mut conn, "echo two", b"two\n");
@@ -191,7 +183,7 @@ fn a_client_that_vanishes_before_its_reply_does_not_stop_the_server() {
     );
     conn.write_all(command.as_bytes()).unwrap();
     server.expect_stderr("running");
-    reset(conn);
+    testkit::reset(conn);
     std::fs::write(&go, b"").unwrap();
     // Writing ~600 KB to a reset connection fails (EPIPE or ECONNRESET): that ends this
     // connection, not the server.

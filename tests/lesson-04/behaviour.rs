@@ -3,8 +3,7 @@
 //! client's one read, and a reader that waits until both writes are buffered before it reads.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
-use std::time::Duration;
+use std::net::TcpListener;
 
 use lesson_04::{read_once, wait_until_buffered};
 use predicates::str::contains;
@@ -47,14 +46,6 @@ fn read_sizes(trace: &str) -> Vec<usize> {
             rest.split_once(' ')?.0.parse().ok()
         })
         .collect()
-}
-
-/// Closes `conn` with a reset (SO_LINGER 0), as a crashed client would.
-fn reset(conn: TcpStream) {
-    socket2::SockRef::from(&conn)
-        .set_linger(Some(Duration::ZERO))
-        .unwrap();
-    drop(conn);
 }
 
 // ---- Cause (a): a reply longer than the read ----
@@ -210,7 +201,7 @@ fn a_client_that_resets_is_followed_by_a_client_served_normally() {
         testkit::read_at_least(&mut conn, 20),
         b"[exit status 0]\none\n"
     );
-    reset(conn);
+    testkit::reset(conn);
     server.expect_stderr("disconnected abnormally");
     let mut conn = testkit::connect(server.addr());
     conn.write_all(b"echo two").unwrap();

@@ -18,6 +18,16 @@ use std::time::{Duration, Instant};
 /// How long any single wait in a test may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Closes `conn` with a reset (RST) instead of a normal close: SO_LINGER with a zero timeout
+/// makes the kernel drop unsent data and abort the connection. What a crashing client, or a
+/// cable pulled mid-conversation, looks like to a server.
+pub fn reset(conn: TcpStream) {
+    socket2::SockRef::from(&conn)
+        .set_linger(Some(Duration::ZERO))
+        .expect("SO_LINGER can be set on a connected socket");
+    drop(conn);
+}
+
 /// A server process owned by a test. Dropping it kills the process and waits for it.
 #[derive(Debug)]
 pub struct Server {

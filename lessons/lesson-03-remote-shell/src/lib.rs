@@ -296,8 +296,9 @@ fn kill_process_group(child: &mut Child) {
 
 // ANCHOR: reply
 impl Outcome {
-    /// The bytes sent back to the client: never empty.
-    pub fn reply(&self) -> Vec<u8> {
+    /// What the command printed, followed by a note when the output was cut or the command
+    /// was killed. Lessons 5 and 6 send exactly this; they need no placeholder (below).
+    pub fn output_with_notes(&self) -> Vec<u8> {
         let mut reply = self.output.clone();
         if self.produced > self.output.len() as u64 {
             end_line(&mut reply);
@@ -320,10 +321,16 @@ impl Outcome {
                 .as_bytes(),
             );
         }
+        reply
+    }
+
+    /// The bytes sent back to the client: never empty.
+    pub fn reply(&self) -> Vec<u8> {
+        let mut reply = self.output_with_notes();
         // Zero bytes would be no reply at all: the client's read would just keep waiting
         // (and a read of 0 bytes means "connection closed"). So a silent command gets a
-        // fixed line, in ASCII, which every client can decode (the original's Python
-        // client decodes replies as GBK).
+        // fixed line, in ASCII, which every client can decode (the original's Python client
+        // decodes replies as GBK).
         if reply.is_empty() {
             reply = format!(
                 "[remote shell: the command printed nothing, {}]\n",

@@ -237,30 +237,10 @@ pub fn expect_ack(conn: &mut impl Read) -> io::Result<()> {
 // ANCHOR_END: expect_ack
 
 // ANCHOR: output
-/// The bytes the server sends for a command: what it printed, plus a note if it was cut or
-/// killed. Unlike chapter 3 there is no "printed nothing" line: a length of 0 says it.
+/// The bytes the server sends for a command: what it printed, plus chapter 3's note if it was
+/// cut or killed. Unlike chapter 3 there is no "printed nothing" line: a length of 0 says it.
 pub fn output_of(outcome: &Outcome) -> Vec<u8> {
-    let mut output = outcome.output.clone();
-    let mut note = |text: String| {
-        if output.last().is_some_and(|&b| b != b'\n') {
-            output.push(b'\n');
-        }
-        output.extend_from_slice(text.as_bytes());
-    };
-    if outcome.produced > outcome.output.len() as u64 {
-        note(format!(
-            "[remote shell: output cut to its first {} bytes; the command printed {}]\n",
-            outcome.output.len(),
-            outcome.produced
-        ));
-    }
-    if let Some(limit) = outcome.timed_out_after {
-        note(format!(
-            "[remote shell: command timed out after {} and was killed]\n",
-            describe(limit)
-        ));
-    }
-    output
+    outcome.output_with_notes()
 }
 // ANCHOR_END: output
 

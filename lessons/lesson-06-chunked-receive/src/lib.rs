@@ -239,39 +239,10 @@ pub fn read_ack(conn: &mut impl Read) -> io::Result<()> {
 }
 // ANCHOR_END: send_reply
 
-/// The reply for a command: what it printed, plus a note if the output was cut or the command
-/// timed out. Unlike lesson 3's, it may be empty: the length `0` says so.
+/// The reply for a command: what it printed, plus chapter 3's note if the output was cut or
+/// the command timed out. Unlike lesson 3's reply, it may be empty: the length `0` says so.
 pub fn reply_of(outcome: &Outcome) -> Vec<u8> {
-    let mut reply = outcome.output.clone();
-    if outcome.produced > outcome.output.len() as u64 {
-        end_line(&mut reply);
-        reply.extend_from_slice(
-            format!(
-                "[remote shell: output cut to its first {} bytes; the command printed {}]\n",
-                outcome.output.len(),
-                outcome.produced
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some(limit) = outcome.timed_out_after {
-        end_line(&mut reply);
-        reply.extend_from_slice(
-            format!(
-                "[remote shell: command timed out after {} and was killed]\n",
-                describe(limit)
-            )
-            .as_bytes(),
-        );
-    }
-    reply
-}
-
-/// Starts a new line unless the text is empty or already ends one.
-fn end_line(text: &mut Vec<u8>) {
-    if text.last().is_some_and(|&b| b != b'\n') {
-        text.push(b'\n');
-    }
+    outcome.output_with_notes()
 }
 
 // ---- The client ----

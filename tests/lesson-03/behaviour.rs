@@ -172,19 +172,15 @@ fn a_client_that_closes_is_logged_as_closed_normally() {
 #[test]
 fn a_client_that_vanishes_before_its_reply_does_not_stop_the_server() {
     let mut server = server(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let go = dir.path().join("go");
+    let gate = testkit::Gate::new();
     let mut conn = testkit::connect(server.addr());
-    // The command waits for our signal (a file appearing), so the client is certainly gone
-    // before the server writes the reply: by construction, not by timing.
-    let command = format!(
-        "while [ ! -e '{}' ]; do sleep 0.01; done; seq 1 100000",
-        go.display()
-    );
-    conn.write_all(command.as_bytes()).unwrap();
+    // The command waits for the gate, so the client is certainly gone before the server
+    // writes the reply: by construction, not by timing.
+    conn.write_all(gate.command("seq 1 100000").as_bytes())
+        .unwrap();
     server.expect_stderr("running");
     testkit::reset(conn);
-    std::fs::write(&go, b"").unwrap();
+    gate.open();
     // Writing ~600 KB to a reset connection fails (EPIPE or ECONNRESET): that ends this
     // connection, not the server.
     server.expect_stderr("disconnected abnormally");
@@ -195,9 +191,7 @@ fn a_client_that_vanishes_before_its_reply_does_not_stop_the_server() {
 
 #[test]
 fn binding_anything_but_loopback_prints_a_warning() {
-    let mut server = Server::start(BIN, &["server", "0.0.0.0:0"]);
-    assert!(server.addr().starts_with("0.0.0.0:"), "{}", server.addr());
-    let line = server.expect_stderr("warning:");
+    let line = testkit::warning_off_loopback(BIN);
     assert!(
         line.contains("anyone who can reach this address can run commands as you"),
         "{line}"
@@ -206,16 +200,7 @@ fn binding_anything_but_loopback_prints_a_warning() {
 
 #[test]
 fn help_shows_the_loopback_default() {
-    // The contract: the teaching port 8080, on loopback only.
-    let default: std::net::SocketAddr = lesson_03::DEFAULT_ADDR.parse().unwrap();
-    assert!(default.ip().is_loopback());
-    assert_eq!(default.port(), 8080);
-    testkit::client(BIN)
-        .args(["server", "--help"])
-        .assert()
-        .success()
-        .stdout(contains(format!("[default: {default}]")))
-        .stdout(contains("loopback"));
+    testkit::assert_loopback_default(BIN, lesson_03::DEFAULT_ADDR);
 }
 
 #[test]

@@ -235,9 +235,7 @@ fn the_client_says_so_and_fails_when_the_server_hangs_up() {
 
 #[test]
 fn binding_anything_but_loopback_prints_a_warning() {
-    let mut server = Server::start(BIN, &["server", "0.0.0.0:0"]);
-    assert!(server.addr().starts_with("0.0.0.0:"), "{}", server.addr());
-    let line = server.expect_stderr("warning:");
+    let line = testkit::warning_off_loopback(BIN);
     assert!(
         line.contains("anyone who can reach this address can run commands as you"),
         "{line}"
@@ -246,15 +244,7 @@ fn binding_anything_but_loopback_prints_a_warning() {
 
 #[test]
 fn help_shows_the_loopback_default() {
-    let default: std::net::SocketAddr = lesson_04::DEFAULT_ADDR.parse().unwrap();
-    assert!(default.ip().is_loopback());
-    assert_eq!(default.port(), 8080);
-    testkit::client(BIN)
-        .args(["server", "--help"])
-        .assert()
-        .success()
-        .stdout(contains(format!("[default: {default}]")))
-        .stdout(contains("loopback"));
+    testkit::assert_loopback_default(BIN, lesson_04::DEFAULT_ADDR);
 }
 
 // ---- The trace format ----

@@ -480,19 +480,15 @@ fn a_client_that_leaves_before_acknowledging_is_logged_clearly() {
 #[test]
 fn a_client_that_vanishes_before_its_length_does_not_stop_the_server() {
     let mut server = server(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let go = dir.path().join("go");
+    let gate = testkit::Gate::new();
     let mut conn = testkit::connect(server.addr());
-    // The command waits for our signal (a file appearing), so the client is certainly gone
-    // before the server writes the length: by construction, not by timing.
-    let command = format!(
-        "while [ ! -e '{}' ]; do sleep 0.01; done; echo late",
-        go.display()
-    );
-    conn.write_all(command.as_bytes()).unwrap();
+    // The command waits for the gate, so the client is certainly gone before the server
+    // writes the length: by construction, not by timing.
+    conn.write_all(gate.command("echo late").as_bytes())
+        .unwrap();
     server.expect_stderr("running");
     testkit::reset(conn);
-    std::fs::write(&go, b"").unwrap();
+    gate.open();
     server.expect_stderr("disconnected abnormally");
     still_serving(&mut server);
 }
@@ -567,30 +563,32 @@ fn fake_length(length: &'static [u8]) -> (String, JoinHandle<()>) {
     })
 }
 
-#[test]
-fn the_client_refuses_a_length_that_is_not_a_number() {
-    let (addr, fake) = fake_length(b"abc");
+/// Runs the client against a fake server, sending `echo hi`: the client must fail, saying
+/// `message` on stderr, and the fake server's own checks must pass.
+fn client_fails_saying(addr: &str, fake: JoinHandle<()>, message: impl Into<String>) {
     testkit::client(BIN)
-        .args(["client", &addr])
+        .args(["client", addr])
         .write_stdin("echo hi\n")
         .assert()
         .failure()
-        .stderr(contains(r#"the server's length is not a number: "abc""#));
+        .stderr(contains(message.into()));
     fake.join().unwrap();
+}
+
+#[test]
+fn the_client_refuses_a_length_that_is_not_a_number() {
+    let (addr, fake) = fake_length(b"abc");
+    client_fails_saying(&addr, fake, r#"the server's length is not a number: "abc""#);
 }
 
 #[test]
 fn the_client_refuses_an_absurd_length() {
     let (addr, fake) = fake_length(b"99999999999999999999");
-    testkit::client(BIN)
-        .args(["client", &addr])
-        .write_stdin("echo hi\n")
-        .assert()
-        .failure()
-        .stderr(contains(
-            "the server announced 99999999999999999999 bytes, more than this client accepts (67108864)",
-        ));
-    fake.join().unwrap();
+    client_fails_saying(
+        &addr,
+        fake,
+        "the server announced 99999999999999999999 bytes, more than this client accepts (67108864)",
+    );
 }
 
 #[test]
@@ -600,15 +598,11 @@ fn the_client_says_so_when_the_server_hangs_up_instead_of_a_length() {
         let n = conn.read(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"echo hi");
     });
-    testkit::client(BIN)
-        .args(["client", &addr])
-        .write_stdin("echo hi\n")
-        .assert()
-        .failure()
-        .stderr(contains(
-            "the server closed the connection instead of sending a length",
-        ));
-    fake.join().unwrap();
+    client_fails_saying(
+        &addr,
+        fake,
+        "the server closed the connection instead of sending a length",
+    );
 }
 
 #[test]
@@ -622,15 +616,11 @@ fn the_client_says_so_when_the_server_hangs_up_instead_of_the_data() {
         conn.read_exact(&mut ack).unwrap();
         assert_eq!(&ack, ACK);
     });
-    testkit::client(BIN)
-        .args(["client", &addr])
-        .write_stdin("echo hi\n")
-        .assert()
-        .failure()
-        .stderr(contains(
-            "the server closed the connection after announcing 5 bytes and sending none",
-        ));
-    fake.join().unwrap();
+    client_fails_saying(
+        &addr,
+        fake,
+        "the server closed the connection after announcing 5 bytes and sending none",
+    );
 }
 
 #[test]
@@ -668,9 +658,7 @@ fn parse_length_believes_only_plain_digits_up_to_the_cap() {
 
 #[test]
 fn binding_anything_but_loopback_prints_a_warning() {
-    let mut server = Server::start(BIN, &["server", "0.0.0.0:0"]);
-    assert!(server.addr().starts_with("0.0.0.0:"), "{}", server.addr());
-    let line = server.expect_stderr("warning:");
+    let line = testkit::warning_off_loopback(BIN);
     assert!(
         line.contains("anyone who can reach this address can run commands as you"),
         "{line}"
@@ -679,21 +667,17 @@ fn binding_anything_but_loopback_prints_a_warning() {
 
 #[test]
 fn help_shows_the_loopback_default() {
-    let default: SocketAddr = lesson_05::DEFAULT_ADDR.parse().unwrap();
-    assert!(default.ip().is_loopback());
-    assert_eq!(default.port(), 8080);
-    for command in ["server", "client"] {
-        testkit::client(BIN)
-            .args([command, "--help"])
-            .assert()
-            .success()
-            .stdout(contains(format!("[default: {default}]")));
-    }
+    testkit::assert_loopback_default(BIN, lesson_05::DEFAULT_ADDR);
+    // The client connects to the same default.
+    testkit::client(BIN)
+        .args(["client", "--help"])
+        .assert()
+        .success()
+        .stdout(contains(format!("[default: {}]", lesson_05::DEFAULT_ADDR)));
     testkit::client(BIN)
         .args(["server", "--help"])
         .assert()
         .success()
-        .stdout(contains("loopback"))
         .stdout(contains("--idle-timeout"))
         .stdout(contains("--max-output"));
 }

@@ -745,15 +745,11 @@ fn the_client_refuses_a_command_the_server_could_not_read_in_one_piece() {
 
 #[test]
 fn help_shows_the_loopback_default_and_the_limits() {
-    let default: SocketAddr = lesson_06::DEFAULT_ADDR.parse().unwrap();
-    assert!(default.ip().is_loopback());
-    assert_eq!(default.port(), 8080);
+    testkit::assert_loopback_default(BIN, lesson_06::DEFAULT_ADDR);
     testkit::client(BIN)
         .args(["server", "--help"])
         .assert()
         .success()
-        .stdout(contains(format!("[default: {default}]")))
-        .stdout(contains("loopback"))
         .stdout(contains(format!(
             "[default: {}]",
             lesson_06::DEFAULT_MAX_OUTPUT
@@ -774,9 +770,7 @@ fn help_shows_the_loopback_default_and_the_limits() {
 
 #[test]
 fn binding_anything_but_loopback_prints_a_warning() {
-    let mut server = Server::start(BIN, &["server", "0.0.0.0:0"]);
-    assert!(server.addr().starts_with("0.0.0.0:"), "{}", server.addr());
-    let line = server.expect_stderr("warning:");
+    let line = testkit::warning_off_loopback(BIN);
     assert!(
         line.contains("anyone who can reach this address can run commands as you"),
         "{line}"

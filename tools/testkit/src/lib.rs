@@ -28,6 +28,72 @@ pub fn reset(conn: TcpStream) {
     drop(conn);
 }
 
+/// A door in a shell command that the test opens when it is ready.
+///
+/// `gate.command("echo late")` is a command line that waits until [`Gate::open`] is called,
+/// then runs `echo late`. A test can then act (reset its connection, say) while the server's
+/// command is certainly still running: by construction, not by timing.
+pub struct Gate {
+    dir: tempfile::TempDir,
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate {
+            dir: tempfile::tempdir().expect("a temporary directory for the gate"),
+        }
+    }
+
+    /// A shell command line that waits for the gate to open, then runs `then`.
+    pub fn command(&self, then: &str) -> String {
+        let door = self.dir.path().join("open");
+        format!(
+            "while [ ! -e '{}' ]; do sleep 0.01; done; {then}",
+            door.display()
+        )
+    }
+
+    /// Lets every command made by [`Gate::command`] go on.
+    pub fn open(&self) {
+        std::fs::write(self.dir.path().join("open"), b"").expect("the gate can be opened");
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate::new()
+    }
+}
+
+/// The CLI contract for a server that runs commands or touches files: its default address,
+/// shown in `server --help`, is on loopback, on the teaching port 8080.
+pub fn assert_loopback_default(bin: impl AsRef<OsStr>, default_addr: &str) {
+    let default: std::net::SocketAddr = default_addr.parse().expect("DEFAULT_ADDR is an address");
+    assert!(
+        default.ip().is_loopback(),
+        "the default {default} is not loopback"
+    );
+    assert_eq!(default.port(), 8080, "the teaching port");
+    let output = client(bin)
+        .args(["server", "--help"])
+        .output()
+        .expect("server --help runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains(&format!("[default: {default}]")), "{help}");
+    assert!(help.contains("loopback"), "the help should say why: {help}");
+}
+
+/// The other half of that contract: bound anywhere but loopback, the server says so on
+/// stderr. Returns the warning line, for the lesson to check its wording.
+pub fn warning_off_loopback(bin: impl AsRef<OsStr>) -> String {
+    let mut server = Server::start(bin, &["server", "0.0.0.0:0"]);
+    assert!(server.addr().starts_with("0.0.0.0:"), "{}", server.addr());
+    let line = server.expect_stderr("warning:");
+    assert!(line.contains("not a loopback address"), "{line}");
+    line
+}
+
 /// A server process owned by a test. Dropping it kills the process and waits for it.
 #[derive(Debug)]
 pub struct Server {

@@ -17,7 +17,7 @@
 //! loops, reads and writes, is this lesson's own.
 
 use std::io::{self, BufRead, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,16 +35,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 /// The size of the one read the server makes for a command, and the client for a reply.
 pub const BUFFER_SIZE: usize = 1024;
 
-/// The warning the server prints when it listens anywhere but loopback, or `None` on loopback.
-pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
-    if addr.ip().is_loopback() {
-        return None;
-    }
-    Some(format!(
-        "warning: listening on {addr}, which is not a loopback address: anyone who can reach \
-         this address can run commands as you on this machine. Use 127.0.0.1 unless you mean it."
-    ))
-}
+/// The warning the server prints when it listens anywhere but loopback: chapter 3's, since
+/// this server runs commands for whoever connects just as that one did.
+pub use lesson_03::exposure_warning;
 
 /// How the server behaves, besides what it allows a command.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,7 @@
 //! itself is unframed) and saves the handshake's round trip.
 
 use std::io::{self, BufRead, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::time::Duration;
 
 use course_cli::next_command;
@@ -77,16 +77,9 @@ impl Default for Settings {
     }
 }
 
-/// The warning the server prints when it listens anywhere but loopback, or `None` on loopback.
-pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
-    if addr.ip().is_loopback() {
-        return None;
-    }
-    Some(format!(
-        "warning: listening on {addr}, which is not a loopback address: anyone who can reach \
-         this address can run commands as you on this machine. Use 127.0.0.1 unless you mean it."
-    ))
-}
+/// The warning the server prints when it listens anywhere but loopback: chapter 3's, since
+/// this server runs commands for whoever connects just as that one did.
+pub use lesson_03::exposure_warning;
 
 // ---- The server ----
 

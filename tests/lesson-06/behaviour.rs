@@ -7,7 +7,7 @@
 //! only, a test that checks the server's exact bytes does the length handshake itself (it knows
 //! how many digits to expect), and the client's receive is tested on the data phase.
 
-use std::io::{self, Cursor, ErrorKind, Read, Write};
+use std::io::{Cursor, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
@@ -125,36 +125,7 @@ fn exact_reply_by_hand(conn: &mut TcpStream, command: &str, expected: &[u8]) {
     assert_same(&data, expected, command);
 }
 
-/// A reader over fixed bytes that hands them out 1, 2, … 7 bytes at a time and records how
-/// much each read asked for.
-struct Trickle {
-    data: Vec<u8>,
-    pos: usize,
-    next: usize,
-    asked: Vec<usize>,
-}
-
-impl Trickle {
-    fn new(data: Vec<u8>) -> Trickle {
-        Trickle {
-            data,
-            pos: 0,
-            next: 0,
-            asked: Vec::new(),
-        }
-    }
-}
-
-impl Read for Trickle {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.asked.push(buf.len());
-        self.next = self.next % 7 + 1;
-        let n = buf.len().min(self.next).min(self.data.len() - self.pos);
-        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
+use testkit::Trickle;
 
 // ---- The server's exact bytes ----
 
@@ -274,7 +245,7 @@ fn the_receive_asks_for_at_most_1024_bytes_and_never_past_the_end() {
     let mut conn = Trickle::new(data);
     let reply = recv_chunked(&mut conn, len).unwrap();
     assert_same(&reply, &seq_bytes(len), "through 1..7-byte pieces");
-    assert_eq!(conn.pos, len, "the receive read past its reply");
+    assert_eq!(conn.consumed(), len, "the receive read past its reply");
     assert!(conn.asked.iter().all(|&asked| asked <= CHUNK_SIZE));
 
     // With a reader that gives all it is asked for: 1024, 1024, … and the remainder last.
@@ -547,7 +518,7 @@ fn an_acknowledgement_cut_into_pieces_is_accepted() {
     // In the library: one byte at a time…
     let mut conn = Trickle::new(b"recv_readyNEXT".to_vec());
     read_ack(&mut conn).unwrap();
-    assert_eq!(conn.pos, ACK.len(), "read past the acknowledgement");
+    assert_eq!(conn.consumed(), ACK.len(), "read past the acknowledgement");
     // … and against the binary, through a proxy that cuts what the client sends into pieces of
     // 1 to 3 bytes. The command is `:` (the shell's do-nothing), one byte that cannot be cut.
     let server = server(&[]);

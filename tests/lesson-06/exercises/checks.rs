@@ -1,43 +1,11 @@
 //! The checks for chapter 6's exercises, written against `crate::ex`: the starter in lessons/
 //! (where they must fail) or the solution (where they must pass).
 
-use std::io::{self, Cursor, ErrorKind, Read, Write};
+use std::io::{self, Cursor, ErrorKind, Write};
 
 use crate::ex;
 
-/// A reader over fixed bytes that hands them out in small pieces (1, 2, … 7, 1, 2, …), like a
-/// network that cut them, and records how much each read asked for.
-struct Trickle {
-    data: Vec<u8>,
-    pos: usize,
-    next: usize,
-    asked: Vec<usize>,
-    given: Vec<usize>,
-}
-
-impl Trickle {
-    fn new(data: Vec<u8>) -> Trickle {
-        Trickle {
-            data,
-            pos: 0,
-            next: 0,
-            asked: Vec::new(),
-            given: Vec::new(),
-        }
-    }
-}
-
-impl Read for Trickle {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.asked.push(buf.len());
-        self.next = self.next % 7 + 1;
-        let n = buf.len().min(self.next).min(self.data.len() - self.pos);
-        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        self.pos += n;
-        self.given.push(n);
-        Ok(n)
-    }
-}
+use testkit::Trickle;
 
 /// A writer that keeps every write apart, to count them and see their sizes.
 #[derive(Default)]
@@ -175,7 +143,11 @@ fn recv_to_writer_copies_exact_bytes_and_leaves_the_next_message() {
         let mut out = Writes::default();
         ex::recv_to_writer(&mut conn, len as u64, &mut out).unwrap();
         assert!(out.all() == pattern(len), "{len} bytes came out different");
-        assert_eq!(conn.pos, len, "read past the end of a {len}-byte reply");
+        assert_eq!(
+            conn.consumed(),
+            len,
+            "read past the end of a {len}-byte reply"
+        );
     }
 }
 

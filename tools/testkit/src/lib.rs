@@ -28,6 +28,47 @@ pub fn reset(conn: TcpStream) {
     drop(conn);
 }
 
+/// A reader over fixed bytes that hands them out in small pieces (1, 2, … 7, 1, 2, … bytes, or
+/// less when less is asked for), as a network that cut them would, and records every read:
+/// how many bytes it asked for (`asked`) and how many it got (`given`). Runs out with `Ok(0)`.
+#[derive(Debug)]
+pub struct Trickle {
+    data: Vec<u8>,
+    pos: usize,
+    next: usize,
+    pub asked: Vec<usize>,
+    pub given: Vec<usize>,
+}
+
+impl Trickle {
+    pub fn new(data: Vec<u8>) -> Trickle {
+        Trickle {
+            data,
+            pos: 0,
+            next: 0,
+            asked: Vec::new(),
+            given: Vec::new(),
+        }
+    }
+
+    /// How many bytes the reads have taken so far; the rest is still "in the socket".
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.asked.push(buf.len());
+        self.next = self.next % 7 + 1;
+        let n = buf.len().min(self.next).min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        self.given.push(n);
+        Ok(n)
+    }
+}
+
 /// A door in a shell command that the test opens when it is ready.
 ///
 /// `gate.command("echo late")` is a command line that waits until [`Gate::open`] is called,

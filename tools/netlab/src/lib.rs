@@ -60,7 +60,11 @@ pub struct Options {
     pub merge_window: Duration,
     /// Wait this long before each write.
     pub delay: Duration,
-    /// Which directions `split`, `merge` and `delay` apply to.
+    /// Flip every bit of the byte at this offset of each shaped direction's stream (counting
+    /// from 0 on every connection), and only that byte: a fault that TCP's own checksum would
+    /// have caught on a real wire, made here above TCP so an application-level digest must.
+    pub corrupt: Option<u64>,
+    /// Which directions `split`, `merge`, `delay` and `corrupt` apply to.
     pub directions: Directions,
     /// Every piece written, in each direction, is also sent here.
     pub trace: Option<Sender<Piece>>,
@@ -81,6 +85,7 @@ impl Default for Options {
             merge: false,
             merge_window: DEFAULT_MERGE_WINDOW,
             delay: Duration::ZERO,
+            corrupt: None,
             directions: Directions::Both,
             trace: None,
         }
@@ -308,6 +313,16 @@ impl Pump {
             let (piece, rest) = chunk.split_at(size);
             if self.shaped && !self.options.delay.is_zero() {
                 thread::sleep(self.options.delay);
+            }
+            let mut damaged;
+            let mut piece = piece;
+            if let Some(at) = self.options.corrupt.filter(|_| self.shaped) {
+                // Is the doomed byte in this piece? Then send a copy with that byte inverted.
+                if let Some(i) = at.checked_sub(self.offset).filter(|&i| i < piece.len() as u64) {
+                    damaged = piece.to_vec();
+                    damaged[i as usize] ^= 0xff;
+                    piece = &damaged;
+                }
             }
             to.write_all(piece)?;
             if let Some(trace) = &self.options.trace {

@@ -52,7 +52,11 @@ struct ProxyArgs {
     /// Wait this many milliseconds before each piece.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     delay: u64,
-    /// Which directions --split, --merge and --delay apply to.
+    /// Invert the byte at this offset of each direction's stream (from 0, on every
+    /// connection): damage that only an application's own checksum can catch.
+    #[arg(long, value_name = "OFFSET")]
+    corrupt: Option<u64>,
+    /// Which directions --split, --merge, --delay and --corrupt apply to.
     #[arg(long, value_enum, default_value_t = Which::Both)]
     directions: Which,
     /// Print every piece forwarded: connection, direction, offset, size and a preview.
@@ -108,6 +112,7 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
         merge: args.merge,
         merge_window: Duration::from_millis(args.merge_window),
         delay: Duration::from_millis(args.delay),
+        corrupt: args.corrupt,
         directions: match args.directions {
             Which::Both => Directions::Both,
             Which::ToServer => Directions::ToServer,

@@ -1,0 +1,292 @@
+//! The file server: one thread per client, up to a cap; every name confined to one folder; every
+//! received file written beside its final name and renamed into place only once verified.
+
+use std::fs::File;
+use std::io::{self, ErrorKind, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crate::{BadName, Header, list, read_header, receive_body, resolve, send_body, write_header};
+
+/// Everything the server allows and where it keeps its files.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The folder served: every name is a file directly inside it.
+    pub root: PathBuf,
+    /// How many clients are served at once; one more is told the server is busy.
+    pub max_clients: usize,
+    /// How long one read or write on a connection may wait before the server gives up on it.
+    pub idle_timeout: Duration,
+    /// The largest header accepted, in bytes.
+    pub max_header: usize,
+    /// The largest file accepted by `put`, in bytes.
+    pub max_file: u64,
+}
+
+impl Settings {
+    /// The defaults, serving `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Settings {
+        Settings {
+            root: root.into(),
+            max_clients: 64,
+            idle_timeout: Duration::from_secs(30),
+            max_header: crate::DEFAULT_MAX_HEADER,
+            max_file: crate::DEFAULT_MAX_FILE,
+        }
+    }
+}
+
+/// Where the server's log lines go (stderr in the binary, a channel in tests and the demo).
+pub type Log = Arc<dyn Fn(String) + Send + Sync>;
+
+/// The warning printed when the server listens anywhere but loopback.
+pub fn exposure_warning(addr: SocketAddr, settings: &Settings) -> Option<String> {
+    (!addr.ip().is_loopback()).then(|| {
+        format!(
+            "warning: listening on {addr}, which is not a loopback address: anyone who can reach \
+             this address can read and overwrite the files in {}. Use 127.0.0.1 unless you mean it.",
+            settings.root.display()
+        )
+    })
+}
+
+// ANCHOR: accept_loop
+/// The connection loop: accept clients forever, each on its own thread, at most
+/// `settings.max_clients` at once.
+pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
+    let settings = Arc::new(settings);
+    let serving = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
+    loop {
+        let (conn, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                log(format!("accept failed: {e}"));
+                continue;
+            }
+        };
+        // Count the client before its thread starts, so two quick connections cannot both
+        // squeeze under the cap. The `Slot` gives the place back when the thread ends,
+        // however it ends.
+        let (count, busy) = if serving.fetch_add(1, Ordering::SeqCst) < settings.max_clients {
+            (&serving, false)
+        } else {
+            serving.fetch_sub(1, Ordering::SeqCst);
+            // Saying "busy" takes a thread too: cap those as well, and beyond that just close.
+            if refusing.fetch_add(1, Ordering::SeqCst) >= settings.max_clients {
+                refusing.fetch_sub(1, Ordering::SeqCst);
+                log(format!("{peer}: too many clients; closed without a word"));
+                continue;
+            }
+            (&refusing, true)
+        };
+        let slot = Slot(Arc::clone(count));
+        let (for_thread, log_for_thread) = (Arc::clone(&settings), Arc::clone(&log));
+        let spawned = thread::Builder::new()
+            .name(format!("client {peer}"))
+            .spawn(move || {
+                let _slot = slot;
+                if busy {
+                    refuse_busy(conn, peer, &for_thread, &log_for_thread);
+                } else {
+                    serve(conn, peer, &for_thread, &log_for_thread);
+                }
+            });
+        if let Err(e) = spawned {
+            log(format!("{peer}: cannot start a thread: {e}"));
+        }
+    }
+}
+
+/// One place in a count of connections, given back on drop.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+// ANCHOR_END: accept_loop
+
+/// Tells a client over the cap that the server is busy, as the reply to its first request.
+///
+/// The request is read first: closing a socket with unread bytes in it sends a reset, and a
+/// reset can destroy the reply before the client reads it.
+fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log) {
+    let wait = settings.idle_timeout.min(Duration::from_secs(5));
+    let _ = conn.set_read_timeout(Some(wait));
+    let _ = conn.set_write_timeout(Some(wait));
+    let _ = read_header(&mut conn, settings.max_header);
+    let text = format!(
+        "the server is busy: {} clients are connected, the most it serves at once; try again later",
+        settings.max_clients
+    );
+    let _ = write_header(&mut conn, &Header::refusal(text));
+    log(format!("{peer}: refused, busy"));
+}
+
+// ANCHOR: serve
+/// Serves one client until it leaves, breaks the protocol, or falls silent.
+pub fn serve(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log) {
+    log(format!("connected from {peer}"));
+    // Every read and write gives up after the idle timeout: a silent client must not hold a
+    // thread and a place under the cap forever.
+    let timeouts = conn
+        .set_read_timeout(Some(settings.idle_timeout))
+        .and_then(|()| conn.set_write_timeout(Some(settings.idle_timeout)));
+    let ended = timeouts.and_then(|()| requests(&mut conn, peer, settings, log));
+    log(match ended {
+        Ok(()) => format!("{peer} closed the connection"),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            format!("{peer} was silent too long; closing the connection")
+        }
+        Err(e) => format!("{peer}: {e}; closing the connection"),
+    });
+}
+
+/// The communication loop: one request after another. A refusal is a reply like any other;
+/// only a broken stream (an error returned here) ends the connection.
+fn requests(conn: &mut TcpStream, peer: SocketAddr, settings: &Settings, log: &Log) -> io::Result<()> {
+    loop {
+        let request = match read_header(conn, settings.max_header) {
+            Ok(Some(request)) => request,
+            Ok(None) => return Ok(()),
+            // The frame was read whole, so the stream is still in step: say what was wrong
+            // and wait for the next request.
+            Err(e) if e.kind() == ErrorKind::InvalidData => {
+                write_header(conn, &Header::refusal(format!("not a request: {e}")))?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let command = request.command.as_deref().unwrap_or("");
+        let name = request.name.as_deref();
+        match (command, name) {
+            ("get", Some(name)) => get(conn, peer, settings, log, name)?,
+            ("put" | "post", Some(name)) => put(conn, peer, settings, log, name, request.size)?,
+            ("ls", _) => {
+                let reply = match list(&settings.root) {
+                    Ok(files) => Header {
+                        files: Some(files),
+                        ..Header::default()
+                    },
+                    Err(e) => Header::refusal(format!("cannot list the folder: {e}")),
+                };
+                write_header(conn, &reply)?;
+            }
+            ("get" | "put" | "post", None) => {
+                write_header(conn, &Header::refusal(format!("{command} needs a name")))?;
+            }
+            _ => {
+                let text = format!("unknown command {command:?}: this server knows get, put and ls");
+                write_header(conn, &Header::refusal(text))?;
+            }
+        }
+    }
+}
+// ANCHOR_END: serve
+
+// ANCHOR: get
+/// `get`: the file's header, its bytes, then the trailer with their MD5.
+fn get(conn: &mut TcpStream, peer: SocketAddr, settings: &Settings, log: &Log, name: &str) -> io::Result<()> {
+    let opened = resolve(&settings.root, name).and_then(|path| {
+        let file = File::open(&path).map_err(|e| match e.kind() {
+            ErrorKind::NotFound => BadName(format!("there is no file named {name:?} on the server")),
+            _ => BadName(format!("cannot open {name:?}: {e}")),
+        })?;
+        let size = file.metadata().map_err(|e| BadName(e.to_string()))?.len();
+        Ok((file, size))
+    });
+    let (file, size) = match opened {
+        Ok(opened) => opened,
+        Err(refused) => return write_header(conn, &Header::refusal(refused.0)),
+    };
+    write_header(conn, &Header::file(name, size))?;
+    // From here on the client expects exactly `size` bytes: if the file cannot give them, the
+    // error ends the connection, and the client keeps nothing.
+    let md5 = send_body(&mut file.take(size), conn, size, &mut |_| {})?;
+    write_header(conn, &Header::trailer(md5.clone()))?;
+    log(format!("{peer}: sent {name:?}, {size} bytes, md5 {md5}"));
+    Ok(())
+}
+// ANCHOR_END: get
+
+// ANCHOR: put
+/// `put`: check the request, say "go ahead", receive into a temporary file, compare digests,
+/// and only then rename the file into place.
+fn put(
+    conn: &mut TcpStream,
+    peer: SocketAddr,
+    settings: &Settings,
+    log: &Log,
+    name: &str,
+    size: Option<u64>,
+) -> io::Result<()> {
+    // Everything that can be refused is refused now, before the client sends a single byte of
+    // the body: the reply to the request is the go-ahead (compare lesson 5's `recv_ready`).
+    let Some(size) = size else {
+        return write_header(conn, &Header::refusal("put needs a size"));
+    };
+    if size > settings.max_file {
+        let text = format!("{name:?} is {size} bytes, over this server's limit of {}", settings.max_file);
+        return write_header(conn, &Header::refusal(text));
+    }
+    let path = match resolve(&settings.root, name) {
+        Ok(path) => path,
+        Err(refused) => return write_header(conn, &Header::refusal(refused.0)),
+    };
+    // Same folder as the final file, so the rename at the end cannot cross file systems; a dot
+    // name, so no client can ask for it. Dropped without `persist`, it deletes itself.
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .tempfile_in(&settings.root);
+    let mut temp = match temp {
+        Ok(temp) => temp,
+        Err(e) => return write_header(conn, &Header::refusal(format!("cannot store {name:?}: {e}"))),
+    };
+    write_header(conn, &Header::file(name, size))?;
+    log(format!("{peer}: receiving {name:?}, {size} bytes"));
+
+    // A broken connection here returns early: `temp` is dropped, and the partial file with it.
+    let received = receive_body(conn, temp.as_file_mut(), size, &mut |_| {})?;
+    let trailer = read_header(conn, settings.max_header)?.ok_or_else(|| {
+        io::Error::new(ErrorKind::UnexpectedEof, "the connection closed before the trailer")
+    })?;
+    let reply = if let Some(e) = received.write_error {
+        Header::refusal(format!("cannot store {name:?}: {e}; nothing was saved"))
+    } else if trailer.md5.as_deref() != Some(received.md5.as_str()) {
+        Header::refusal(format!(
+            "{name:?} arrived damaged: the sender's MD5 is {}, the bytes received have {}; \
+             nothing was saved",
+            trailer.md5.as_deref().unwrap_or("missing"),
+            received.md5
+        ))
+    } else {
+        // The rename is atomic: another client sees the old file or the new one, never half.
+        match temp.persist(&path) {
+            Ok(_) => Header {
+                md5: Some(received.md5),
+                ..Header::file(name, size)
+            },
+            Err(e) => Header::refusal(format!("cannot store {name:?}: {}", e.error)),
+        }
+    };
+    log(format!(
+        "{peer}: {}",
+        match &reply.error {
+            Some(error) => error.clone(),
+            None => format!("saved {name:?}, {size} bytes, md5 {}", received_md5(&reply)),
+        }
+    ));
+    write_header(conn, &reply)
+}
+// ANCHOR_END: put
+
+fn received_md5(reply: &Header) -> &str {
+    reply.md5.as_deref().unwrap_or("")
+}

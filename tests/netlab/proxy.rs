@@ -115,6 +115,32 @@ fn split_merge_and_delay_together_keep_every_byte() {
 }
 
 #[test]
+fn corrupt_inverts_exactly_one_byte_in_each_shaped_direction() {
+    // Cut into pieces too, so the doomed byte may sit anywhere in a piece.
+    let at = 70_001;
+    let options = Options {
+        corrupt: Some(at),
+        split: Some((1, 4096)),
+        seed: 7,
+        directions: Directions::ToClient,
+        ..Options::default()
+    };
+    let (up, down) = (pattern(100_000, 1), pattern(100_000, 2));
+    let (server, server_thread) = sink_and_source(down.clone());
+    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let got_down = exchange(proxy.local_addr(), up.clone());
+    assert!(
+        server_thread.join().unwrap() == up,
+        "the unshaped direction is untouched"
+    );
+    let changed: Vec<usize> = (0..down.len())
+        .filter(|&i| got_down[i] != down[i])
+        .collect();
+    assert_eq!(changed, [at as usize]);
+    assert_eq!(got_down[at as usize], !down[at as usize]);
+}
+
+#[test]
 fn shaping_one_direction_leaves_the_other_alone() {
     let (tx, rx) = mpsc::channel();
     let options = Options {

@@ -126,7 +126,9 @@ impl<S: Read + Write> Client<S> {
         let path = resolve(&self.dir, name)?;
         let mut temp = temp_file_for(&self.dir, name)?;
         let reply = self.ask(&Header::request("get", Some(name)))?;
-        let size = reply.size.ok_or_else(|| broken("the reply to get has no size"))?;
+        let size = reply
+            .size
+            .ok_or_else(|| broken("the reply to get has no size"))?;
         if size > self.max_file {
             // We cannot refuse politely any more: the body is on its way. Closing is the answer.
             return Err(broken(&format!(
@@ -135,11 +137,15 @@ impl<S: Read + Write> Client<S> {
             )));
         }
         let bar = self.bar(size, "get", name);
-        let received = receive_body(&mut self.conn, temp.as_file_mut(), size, &mut |n| bar.inc(n))?;
+        let received = receive_body(&mut self.conn, temp.as_file_mut(), size, &mut |n| {
+            bar.inc(n)
+        })?;
         bar.finish_and_clear();
         let trailer = self.reply()?;
         if let Some(e) = received.write_error {
-            return Err(Failure::Refused(format!("cannot store {name:?}: {e}; nothing was saved")));
+            return Err(Failure::Refused(format!(
+                "cannot store {name:?}: {e}; nothing was saved"
+            )));
         }
         if trailer.md5.as_deref() != Some(received.md5.as_str()) {
             // `temp` is dropped on the way out: the damaged bytes go with it.
@@ -167,7 +173,9 @@ impl<S: Read + Write> Client<S> {
         let started = Instant::now();
         let path = resolve(&self.dir, name)?;
         let file = File::open(&path).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => Failure::Refused(format!("there is no file named {name:?} here")),
+            ErrorKind::NotFound => {
+                Failure::Refused(format!("there is no file named {name:?} here"))
+            }
             _ => Failure::Refused(format!("cannot open {name:?}: {e}")),
         })?;
         let size = file.metadata()?.len();
@@ -178,7 +186,9 @@ impl<S: Read + Write> Client<S> {
         // The reply is the go-ahead: a refusal (a bad name, a file too big) costs no body.
         self.ask(&request)?;
         let bar = self.bar(size, "put", name);
-        let md5 = send_body(&mut file.take(size), &mut self.conn, size, &mut |n| bar.inc(n))?;
+        let md5 = send_body(&mut file.take(size), &mut self.conn, size, &mut |n| {
+            bar.inc(n)
+        })?;
         bar.finish_and_clear();
         write_header(&mut self.conn, &Header::trailer(md5.clone()))?;
         let saved = self.reply()?;

@@ -29,10 +29,17 @@ fn original_header(out: &mut impl Write) -> anyhow::Result<()> {
     let file = b"hello, world\n";
     let written = pack_header_as_written("hello.txt", file.len() as u64, 300);
     let meant = pack_header_as_meant("hello.txt", file.len() as u64, 300);
-    writeln!(out, "pack_header meant to pad the JSON to 300 bytes: {} bytes.", meant.len())?;
+    writeln!(
+        out,
+        "pack_header meant to pad the JSON to 300 bytes: {} bytes.",
+        meant.len()
+    )?;
     writeln!(out, "As written it sends {} bytes:", written.len())?;
     writeln!(out, "  {}", String::from_utf8_lossy(&written))?;
-    writeln!(out, "because zfill returns a padded copy, and the code drops it.")?;
+    writeln!(
+        out,
+        "because zfill returns a padded copy, and the code drops it."
+    )?;
     // What the receiver's recv(1024) finds once the header and the file have both arrived.
     let mut stream = written.clone();
     stream.extend_from_slice(file);
@@ -48,7 +55,10 @@ fn original_header(out: &mut impl Write) -> anyhow::Result<()> {
         Err(e) => writeln!(out, "and json.loads fails on them: {e}.")?,
     }
     writeln!(out)?;
-    writeln!(out, "This lesson frames each header with its length instead:")?;
+    writeln!(
+        out,
+        "This lesson frames each header with its length instead:"
+    )?;
     let mut frame = Vec::new();
     write_header(&mut frame, &Header::request("get", Some("hello.txt")))?;
     let (length, json) = frame.split_at(4);
@@ -77,14 +87,20 @@ fn service(out: &mut impl Write) -> anyhow::Result<()> {
     thread::spawn(move || server::run(listener, settings, Arc::new(|_| {})));
 
     writeln!(out, "== 2. get and put, checked ==")?;
-    writeln!(out, "A server on an ephemeral port serves an empty folder; the client has two files.")?;
+    writeln!(
+        out,
+        "A server on an ephemeral port serves an empty folder; the client has two files."
+    )?;
     fs::write(client_dir.join("hello.txt"), b"hello, world\n")?;
     fs::write(client_dir.join("notes – résumé 文件.txt"), "ünïcödé\n")?;
     let mut client = Client::new(TcpStream::connect(addr)?, &client_dir);
     for command in ["put hello.txt", "put notes – résumé 文件.txt", "ls"] {
         run_command(out, &mut client, command)?;
     }
-    writeln!(out, "The client deletes its copy of hello.txt and fetches it back:")?;
+    writeln!(
+        out,
+        "The client deletes its copy of hello.txt and fetches it back:"
+    )?;
     fs::remove_file(client_dir.join("hello.txt"))?;
     for command in [
         "get hello.txt",
@@ -96,16 +112,29 @@ fn service(out: &mut impl Write) -> anyhow::Result<()> {
     ] {
         run_command(out, &mut client, command)?;
     }
-    writeln!(out, "Each refusal was a reply: the connection is still in use.")?;
-    writeln!(out, "The client checked those names itself; a client that does not gets the same")?;
-    writeln!(out, "answer from the server. Sent raw, the request and its reply:")?;
+    writeln!(
+        out,
+        "Each refusal was a reply: the connection is still in use."
+    )?;
+    writeln!(
+        out,
+        "The client checked those names itself; a client that does not gets the same"
+    )?;
+    writeln!(
+        out,
+        "answer from the server. Sent raw, the request and its reply:"
+    )?;
     let mut raw = TcpStream::connect(addr)?;
     let request = Header::request("get", Some("../../etc/passwd"));
     write_header(&mut raw, &request)?;
     let reply = read_header(&mut raw, crate::DEFAULT_MAX_HEADER)?.unwrap_or_default();
     writeln!(out, "  -> {}", serde_json::to_string(&request)?)?;
     // The reply's JSON escapes the quotes in the text; show the text itself.
-    writeln!(out, "  <- a header whose error is: {}", reply.error.unwrap_or_default())?;
+    writeln!(
+        out,
+        "  <- a header whose error is: {}",
+        reply.error.unwrap_or_default()
+    )?;
     writeln!(out)?;
 
     writeln!(out, "== 3. A byte damaged in transit ==")?;

@@ -146,7 +146,8 @@ pub fn read_header(conn: &mut impl Read, max: usize) -> io::Result<Option<Header
     if conn.read(&mut length[..1])? == 0 {
         return Ok(None);
     }
-    conn.read_exact(&mut length[1..]).map_err(cut("a header's length"))?;
+    conn.read_exact(&mut length[1..])
+        .map_err(cut("a header's length"))?;
     let length = u32::from_be_bytes(length) as usize;
     if length > max {
         // The stream cannot be trusted after this (we will not skip that many bytes), so this
@@ -309,7 +310,9 @@ pub fn check_name(name: &str) -> Result<(), BadName> {
     }
     if name.contains('/') || name.contains('\\') {
         // '\' is a separator on Windows; refusing it everywhere keeps one rule for all.
-        return refuse("it contains a path separator (a slash or a backslash); names are not paths");
+        return refuse(
+            "it contains a path separator (a slash or a backslash); names are not paths",
+        );
     }
     if name.len() >= 2 && name.as_bytes()[1] == b':' && name.as_bytes()[0].is_ascii_alphabetic() {
         return refuse("it starts with a drive prefix");

@@ -125,7 +125,13 @@ fn main() -> anyhow::Result<ExitCode> {
             client.max_file = max_file_size;
             // indicatif would hide the bar on a pipe by itself; saying so keeps it explicit.
             client.progress = io::stderr().is_terminal();
-            let tally = session(&mut client, stdin.lock(), &mut io::stdout(), interactive, true)?;
+            let tally = session(
+                &mut client,
+                stdin.lock(),
+                &mut io::stdout(),
+                interactive,
+                true,
+            )?;
             // A script needs to know that something failed; a person at the prompt has seen it.
             if tally.failed > 0 && !interactive {
                 eprintln!("{} of {} commands failed", tally.failed, tally.commands);

@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn the_written_header_is_not_padded_and_the_meant_one_is() {
         let written = pack_header_as_written("a.txt", 13, 300);
-        assert_eq!(written, br#"{"filename": "a.txt", "file_size": 13, "fill": ""}"#);
+        assert_eq!(
+            written,
+            br#"{"filename": "a.txt", "file_size": 13, "fill": ""}"#
+        );
         assert_eq!(pack_header_as_meant("a.txt", 13, 300).len(), 300);
         assert_eq!(zfill("7", 3), "007");
     }

@@ -89,11 +89,10 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
         let spawned = thread::Builder::new()
             .name(format!("client {peer}"))
             .spawn(move || {
-                let _slot = slot;
                 if busy {
-                    refuse_busy(conn, peer, &for_thread, &log_for_thread);
+                    refuse_busy(conn, peer, &for_thread, &log_for_thread, slot);
                 } else {
-                    serve(conn, peer, &for_thread, &log_for_thread);
+                    serve(conn, peer, &for_thread, &log_for_thread, slot);
                 }
             });
         if let Err(e) = spawned {
@@ -116,7 +115,7 @@ impl Drop for Slot {
 ///
 /// The request is read first: closing a socket with unread bytes in it sends a reset, and a
 /// reset can destroy the reply before the client reads it.
-fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log) {
+fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log, slot: Slot) {
     let wait = settings.idle_timeout.min(Duration::from_secs(5));
     let _ = conn.set_read_timeout(Some(wait));
     let _ = conn.set_write_timeout(Some(wait));
@@ -126,12 +125,14 @@ fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: 
         settings.max_clients
     );
     let _ = write_header(&mut conn, &Header::refusal(text));
+    drop((conn, slot));
     log(format!("{peer}: refused, busy"));
 }
 
 // ANCHOR: serve
-/// Serves one client until it leaves, breaks the protocol, or falls silent.
-pub fn serve(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log) {
+/// Serves one client until it leaves, breaks the protocol, or falls silent; then closes the
+/// connection and gives back its `slot` under the cap.
+fn serve(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log, slot: Slot) {
     log(format!("connected from {peer}"));
     // Every read and write gives up after the idle timeout: a silent client must not hold a
     // thread and a place under the cap forever.
@@ -139,6 +140,9 @@ pub fn serve(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &L
         .set_read_timeout(Some(settings.idle_timeout))
         .and_then(|()| conn.set_write_timeout(Some(settings.idle_timeout)));
     let ended = timeouts.and_then(|()| requests(&mut conn, peer, settings, log));
+    // Close and free the place first, then say so: whoever reads the log line may count on
+    // both having happened.
+    drop((conn, slot));
     log(match ended {
         Ok(()) => format!("{peer} closed the connection"),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
@@ -150,7 +154,12 @@ pub fn serve(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &L
 
 /// The communication loop: one request after another. A refusal is a reply like any other;
 /// only a broken stream (an error returned here) ends the connection.
-fn requests(conn: &mut TcpStream, peer: SocketAddr, settings: &Settings, log: &Log) -> io::Result<()> {
+fn requests(
+    conn: &mut TcpStream,
+    peer: SocketAddr,
+    settings: &Settings,
+    log: &Log,
+) -> io::Result<()> {
     loop {
         let request = match read_header(conn, settings.max_header) {
             Ok(Some(request)) => request,
@@ -182,7 +191,8 @@ fn requests(conn: &mut TcpStream, peer: SocketAddr, settings: &Settings, log: &L
                 write_header(conn, &Header::refusal(format!("{command} needs a name")))?;
             }
             _ => {
-                let text = format!("unknown command {command:?}: this server knows get, put and ls");
+                let text =
+                    format!("unknown command {command:?}: this server knows get, put and ls");
                 write_header(conn, &Header::refusal(text))?;
             }
         }
@@ -192,10 +202,18 @@ fn requests(conn: &mut TcpStream, peer: SocketAddr, settings: &Settings, log: &L
 
 // ANCHOR: get
 /// `get`: the file's header, its bytes, then the trailer with their MD5.
-fn get(conn: &mut TcpStream, peer: SocketAddr, settings: &Settings, log: &Log, name: &str) -> io::Result<()> {
+fn get(
+    conn: &mut TcpStream,
+    peer: SocketAddr,
+    settings: &Settings,
+    log: &Log,
+    name: &str,
+) -> io::Result<()> {
     let opened = resolve(&settings.root, name).and_then(|path| {
         let file = File::open(&path).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => BadName(format!("there is no file named {name:?} on the server")),
+            ErrorKind::NotFound => {
+                BadName(format!("there is no file named {name:?} on the server"))
+            }
             _ => BadName(format!("cannot open {name:?}: {e}")),
         })?;
         let size = file.metadata().map_err(|e| BadName(e.to_string()))?.len();
@@ -232,7 +250,10 @@ fn put(
         return write_header(conn, &Header::refusal("put needs a size"));
     };
     if size > settings.max_file {
-        let text = format!("{name:?} is {size} bytes, over this server's limit of {}", settings.max_file);
+        let text = format!(
+            "{name:?} is {size} bytes, over this server's limit of {}",
+            settings.max_file
+        );
         return write_header(conn, &Header::refusal(text));
     }
     let path = match resolve(&settings.root, name) {
@@ -247,7 +268,12 @@ fn put(
         .tempfile_in(&settings.root);
     let mut temp = match temp {
         Ok(temp) => temp,
-        Err(e) => return write_header(conn, &Header::refusal(format!("cannot store {name:?}: {e}"))),
+        Err(e) => {
+            return write_header(
+                conn,
+                &Header::refusal(format!("cannot store {name:?}: {e}")),
+            );
+        }
     };
     write_header(conn, &Header::file(name, size))?;
     log(format!("{peer}: receiving {name:?}, {size} bytes"));
@@ -255,7 +281,10 @@ fn put(
     // A broken connection here returns early: `temp` is dropped, and the partial file with it.
     let received = receive_body(conn, temp.as_file_mut(), size, &mut |_| {})?;
     let trailer = read_header(conn, settings.max_header)?.ok_or_else(|| {
-        io::Error::new(ErrorKind::UnexpectedEof, "the connection closed before the trailer")
+        io::Error::new(
+            ErrorKind::UnexpectedEof,
+            "the connection closed before the trailer",
+        )
     })?;
     let reply = if let Some(e) = received.write_error {
         Header::refusal(format!("cannot store {name:?}: {e}; nothing was saved"))

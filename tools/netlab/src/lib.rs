@@ -318,7 +318,10 @@ impl Pump {
             let mut piece = piece;
             if let Some(at) = self.options.corrupt.filter(|_| self.shaped) {
                 // Is the doomed byte in this piece? Then send a copy with that byte inverted.
-                if let Some(i) = at.checked_sub(self.offset).filter(|&i| i < piece.len() as u64) {
+                if let Some(i) = at
+                    .checked_sub(self.offset)
+                    .filter(|&i| i < piece.len() as u64)
+                {
                     damaged = piece.to_vec();
                     damaged[i as usize] ^= 0xff;
                     piece = &damaged;

@@ -128,7 +128,14 @@ pub fn assert_loopback_default(bin: impl AsRef<OsStr>, default_addr: &str) {
 /// The other half of that contract: bound anywhere but loopback, the server says so on
 /// stderr. Returns the warning line, for the lesson to check its wording.
 pub fn warning_off_loopback(bin: impl AsRef<OsStr>) -> String {
-    let mut server = Server::start(bin, &["server", "0.0.0.0:0"]);
+    warning_off_loopback_with(bin, &[])
+}
+
+/// [`warning_off_loopback`] for a server that needs more arguments (say, the folder it serves).
+pub fn warning_off_loopback_with(bin: impl AsRef<OsStr>, extra: &[&str]) -> String {
+    let mut args = vec!["server", "0.0.0.0:0"];
+    args.extend_from_slice(extra);
+    let mut server = Server::start(bin, &args);
     assert!(server.addr().starts_with("0.0.0.0:"), "{}", server.addr());
     let line = server.expect_stderr("warning:");
     assert!(line.contains("not a loopback address"), "{line}");

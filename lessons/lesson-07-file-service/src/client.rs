@@ -245,6 +245,8 @@ pub struct Tally {
     pub commands: usize,
     /// Commands that failed (refused, or cut short by a broken connection).
     pub failed: usize,
+    /// Whether the session ended because the connection broke.
+    pub broken: bool,
 }
 
 // ANCHOR: session
@@ -293,6 +295,7 @@ pub fn session<S: Read + Write>(
                 tally.failed += 1;
                 writeln!(out, "error: {failure}")?;
                 if let Failure::Broken(_) = failure {
+                    tally.broken = true;
                     break;
                 }
             }

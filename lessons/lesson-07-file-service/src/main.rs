@@ -36,8 +36,9 @@ enum Command {
         /// Serve at most this many clients at once; one more is told the server is busy.
         #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
         max_clients: u32,
-        /// Close a connection that has been silent this many seconds.
-        #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+        /// Close a connection that has been silent this many seconds: in the middle of a
+        /// transfer, or between commands (a person at the prompt counts as silent).
+        #[arg(long, value_name = "SECS", default_value = "300", value_parser = seconds)]
         idle_timeout: Duration,
         /// The largest header accepted, in bytes.
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_HEADER)]
@@ -133,7 +134,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 true,
             )?;
             // A script needs to know that something failed; a person at the prompt has seen it.
-            if tally.failed > 0 && !interactive {
+            if tally.broken || (tally.failed > 0 && !interactive) {
                 eprintln!("{} of {} commands failed", tally.failed, tally.commands);
                 return Ok(ExitCode::FAILURE);
             }

@@ -33,7 +33,7 @@ impl Settings {
         Settings {
             root: root.into(),
             max_clients: 64,
-            idle_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(300),
             max_header: crate::DEFAULT_MAX_HEADER,
             max_file: crate::DEFAULT_MAX_FILE,
         }

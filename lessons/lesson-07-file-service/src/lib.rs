@@ -152,10 +152,9 @@ pub fn read_header(conn: &mut impl Read, max: usize) -> io::Result<Option<Header
     if length > max {
         // The stream cannot be trusted after this (we will not skip that many bytes), so this
         // is not InvalidData: the caller closes the connection.
-        return Err(io::Error::new(
-            ErrorKind::Other,
-            format!("a header of {length} bytes is over the limit of {max}"),
-        ));
+        return Err(io::Error::other(format!(
+            "a header of {length} bytes is over the limit of {max}"
+        )));
     }
     let mut json = vec![0u8; length];
     conn.read_exact(&mut json).map_err(cut("a header"))?;
@@ -261,10 +260,10 @@ pub fn receive_body(
             ));
         }
         md5.update(&buffer[..n]);
-        if write_error.is_none() {
-            if let Err(e) = out.write_all(&buffer[..n]) {
-                write_error = Some(e);
-            }
+        if write_error.is_none()
+            && let Err(e) = out.write_all(&buffer[..n])
+        {
+            write_error = Some(e);
         }
         remaining -= n as u64;
         progress(n as u64);

@@ -359,6 +359,26 @@ fn bad_split_sizes_are_refused() {
 }
 
 #[test]
+fn the_binary_without_trace_keeps_forwarding_and_corrupts_where_told() {
+    let (server, _server_thread) = sink_and_source(b"hello\n".to_vec());
+    let to = server.to_string();
+    let args = [
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--to",
+        &to,
+        "--corrupt",
+        "1",
+    ];
+    let mut proxy = testkit::Server::start(env!("CARGO_BIN_EXE_netlab"), &args);
+    let got = exchange(proxy.addr().parse().unwrap(), b"hi".to_vec());
+    assert_eq!(got, [b'h', !b'e', b'l', b'l', b'o', b'\n']);
+    // With nothing to print, the proxy still runs until it is stopped, as a server does.
+    assert!(proxy.is_running());
+}
+
+#[test]
 fn the_binary_prints_its_address_first_and_traces_pieces() {
     let (server, _server_thread) = sink_and_source(b"hello\n".to_vec());
     let to = server.to_string();

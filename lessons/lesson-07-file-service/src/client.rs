@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use course_cli::next_command;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{BadName, Header, read_header, receive_body, resolve, send_body, write_header};
+use crate::{
+    BadName, Header, read_header, receive_body, resolve, send_body, temp_file_in, write_header,
+};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -72,7 +74,8 @@ impl Transfer {
 pub struct Client<S = TcpStream> {
     conn: S,
     dir: PathBuf,
-    /// The largest header accepted from the server.
+    /// The largest header accepted from the server (16 MiB by default: an `ls` of a big
+    /// folder is one header).
     pub max_header: usize,
     /// The largest file `get` accepts.
     pub max_file: u64,
@@ -87,7 +90,7 @@ impl<S: Read + Write> Client<S> {
         Client {
             conn,
             dir: dir.into(),
-            max_header: crate::DEFAULT_MAX_HEADER,
+            max_header: crate::DEFAULT_MAX_REPLY,
             max_file: crate::DEFAULT_MAX_FILE,
             progress: false,
         }
@@ -124,7 +127,12 @@ impl<S: Read + Write> Client<S> {
         // The name we save under is the one we asked for, checked by the same rules the server
         // uses, never a name taken from the reply.
         let path = resolve(&self.dir, name)?;
-        let mut temp = temp_file_for(&self.dir, name)?;
+        let mut temp = temp_file_in(&self.dir).map_err(|e| {
+            Failure::Refused(format!(
+                "cannot create a file in {}: {e}",
+                self.dir.display()
+            ))
+        })?;
         let reply = self.ask(&Header::request("get", Some(name)))?;
         let size = reply
             .size
@@ -223,15 +231,6 @@ impl<S: Read + Write> Client<S> {
         bar.set_style(style);
         bar
     }
-}
-
-/// A temporary file beside where `name` will go: a dot name, deleted on drop unless persisted.
-fn temp_file_for(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile, Failure> {
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| Failure::Refused(format!("cannot create a file in {}: {e}", dir.display())))
 }
 
 fn broken(text: &str) -> Failure {

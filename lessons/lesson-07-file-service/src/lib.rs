@@ -43,6 +43,10 @@ pub const DEFAULT_ROOT: &str = "lesson-07-files";
 /// of the header is allocated.
 pub const DEFAULT_MAX_HEADER: usize = 64 * 1024;
 
+/// The largest reply header the client accepts (16 MiB): larger than a request may be, because
+/// an `ls` of a folder of many files is a single header.
+pub const DEFAULT_MAX_REPLY: usize = 16 * 1024 * 1024;
+
 /// The largest file either side accepts (4 GiB) unless told otherwise.
 pub const DEFAULT_MAX_FILE: u64 = 4 * 1024 * 1024 * 1024;
 
@@ -158,12 +162,17 @@ pub fn read_header(conn: &mut impl Read, max: usize) -> io::Result<Option<Header
     }
     let mut json = vec![0u8; length];
     conn.read_exact(&mut json).map_err(cut("a header"))?;
-    serde_json::from_slice(&json).map(Some).map_err(|e| {
-        io::Error::new(
-            ErrorKind::InvalidData,
-            format!("a header that is not a JSON object of known fields: {e}"),
-        )
-    })
+    let invalid = |why: String| io::Error::new(ErrorKind::InvalidData, why);
+    // Parse to a JSON value first: serde would also fill a struct from an array, by position,
+    // and the protocol says a header is an object.
+    let value: serde_json::Value = serde_json::from_slice(&json)
+        .map_err(|e| invalid(format!("a header that is not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(invalid("a header that is not a JSON object".to_string()));
+    }
+    Header::deserialize(value)
+        .map(Some)
+        .map_err(|e| invalid(format!("a header with a field of the wrong type: {e}")))
 }
 // ANCHOR_END: read_header
 
@@ -359,6 +368,24 @@ pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, BadName> {
 }
 // ANCHOR_END: resolve
 
+// ANCHOR: temp_file
+/// A new, empty temporary file in `dir`, for a file on its way in: `.XXXXXX.part`.
+///
+/// In the same folder as the final file, so that renaming it into place never crosses file
+/// systems (a rename within one is atomic); a dot name, so no client can ask for it; and not
+/// built from the file's name, so a 255-byte name still has room. Dropped without `persist`, it
+/// deletes itself.
+pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".").suffix(".part");
+    // tempfile's default is 0600 (private). A received file should get the permissions any new
+    // file gets here: 0666 less the umask, as `open` would give it.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir)
+}
+// ANCHOR_END: temp_file
+
 /// The names in `root` that [`resolve`] would serve, sorted: what `ls` shows.
 pub fn list(root: &Path) -> io::Result<Vec<String>> {
     let mut names = Vec::new();
@@ -408,8 +435,17 @@ mod tests {
 
     #[test]
     fn bad_json_is_invalid_data() {
-        let e = read_header(&mut &[0u8, 0, 0, 2, b'[', b']'][..], 1024).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidData);
+        for json in [
+            &b"[]"[..],
+            br#"["get","a.txt"]"#,
+            b"nope",
+            br#"{"size":"big"}"#,
+        ] {
+            let mut frame = (json.len() as u32).to_be_bytes().to_vec();
+            frame.extend_from_slice(json);
+            let e = read_header(&mut &frame[..], 1024).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidData, "{json:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crate::{BadName, Header, list, read_header, receive_body, resolve, send_body, write_header};
+use crate::{
+    BadName, Header, list, read_header, receive_body, resolve, send_body, temp_file_in,
+    write_header,
+};
 
 /// Everything the server allows and where it keeps its files.
 #[derive(Debug, Clone)]
@@ -66,6 +69,9 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
             Ok(accepted) => accepted,
             Err(e) => {
                 log(format!("accept failed: {e}"));
+                // Out of file descriptors, say: the error repeats until a client leaves, so
+                // pause rather than spin and fill the log.
+                thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };
@@ -260,13 +266,8 @@ fn put(
         Ok(path) => path,
         Err(refused) => return write_header(conn, &Header::refusal(refused.0)),
     };
-    // Same folder as the final file, so the rename at the end cannot cross file systems; a dot
-    // name, so no client can ask for it. Dropped without `persist`, it deletes itself.
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(&settings.root);
-    let mut temp = match temp {
+    // Beside the final file, under a name no client can ask for; it deletes itself on drop.
+    let mut temp = match temp_file_in(&settings.root) {
         Ok(temp) => temp,
         Err(e) => {
             return write_header(

@@ -23,7 +23,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Forward TCP connections from --listen to --to, shaping the bytes on the way. Bytes are
-    /// never lost, reordered or altered; a close on either side is passed on.
+    /// never lost or reordered, and never altered unless --corrupt says so; a close on either
+    /// side is passed on.
     Proxy(ProxyArgs),
     /// A one-minute tour: one message through a splitting proxy, with its trace.
     Demo,
@@ -118,8 +119,11 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
             Which::ToServer => Directions::ToServer,
             Which::ToClient => Directions::ToClient,
         },
-        trace: args.trace.then_some(trace_tx),
+        // Without --trace the proxy gets no sender, but this function keeps one (`_keep`), so
+        // the printer below waits for ever, as a server does, instead of ending at once.
+        trace: args.trace.then(|| trace_tx.clone()),
     };
+    let _keep = trace_tx;
     let proxy = Proxy::start(args.listen, args.to, options)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
 
@@ -134,7 +138,6 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
     }
 
     // The pieces come from every connection's threads; one printer keeps each line whole.
-    // Without --trace nothing is ever sent and this waits for ever, as a server does.
     for piece in trace_rx {
         println!("{piece}");
     }

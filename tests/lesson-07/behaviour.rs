@@ -207,6 +207,30 @@ fn a_listing_larger_than_a_request_may_be_still_arrives() {
 }
 
 #[test]
+fn a_file_changed_on_the_server_is_sent_with_its_new_digest() {
+    // The server remembers the digests of files it has sent or saved whole. An edit of the same
+    // size, with the old modification time put back, must still not be served with the old one.
+    let server = FileServer::start(&[]);
+    let path = server.root().join("notes.txt");
+    fs::write(&path, "version one\n").unwrap();
+    let modified = fs::metadata(&path).unwrap().modified().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        run_client(server.addr(), dir.path(), "get notes.txt\n")
+            .success()
+            .stdout(contains(md5_hex(b"version one\n")));
+    }
+    let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    (&file).write_all(b"version two\n").unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    run_client(server.addr(), dir.path(), "get notes.txt\n")
+        .success()
+        .stdout(contains(md5_hex(b"version two\n")));
+    assert_eq!(fs::read(dir.path().join("notes.txt")).unwrap(), b"version two\n");
+}
+
+#[test]
 fn names_with_spaces_and_unicode_work_and_post_means_put() {
     let server = FileServer::start(&[]);
     let (up, down) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

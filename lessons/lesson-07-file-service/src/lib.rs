@@ -22,6 +22,8 @@ use std::fmt;
 use std::fs;
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
 
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -243,22 +245,60 @@ pub struct Received {
 }
 
 // ANCHOR: receive_body
-/// Receives exactly `size` bytes into `out` through one buffer, hashing them on the way.
+/// Receives exactly `size` bytes into `out`, hashing them on the way.
 ///
 /// Each read asks for at most what remains, so not a byte of the trailer is taken (lesson 6's
 /// rule). If `out` fails (a full disk), the rest of the body is still read and hashed, so the
 /// connection stays in step and the peer gets a proper refusal.
+///
+/// Hashing is the slowest step, and MD5 cannot be split across cores, but it can run *beside*
+/// the copying: this thread moves bytes from the socket to the file, a second one hashes them.
+/// A few buffers go round between the two, so memory stays fixed.
 pub fn receive_body(
     conn: &mut impl Read,
     out: &mut impl Write,
     size: u64,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<Received> {
-    let mut buffer = vec![0u8; BUFFER_SIZE];
-    let mut md5 = Md5::new();
+    const BUFFERS: usize = 4;
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(BUFFERS);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        empty_tx
+            .send(vec![0u8; BUFFER_SIZE])
+            .expect("room for every buffer");
+    }
+    thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut md5 = Md5::new();
+            for (buffer, n) in full_rx {
+                md5.update(&buffer[..n]);
+                let _ = empty_tx.send(buffer); // back for another read
+            }
+            hex(&md5.finalize())
+        });
+        let copied = copy_body(conn, out, size, progress, &full_tx, &empty_rx);
+        drop(full_tx); // the hasher's loop ends when the last chunk is hashed
+        let md5 = hasher.join().expect("hashing does not panic");
+        copied.map(|write_error| Received { md5, write_error })
+    })
+}
+
+/// The copying half of [`receive_body`]: socket to `out`, each chunk then handed to the hasher.
+fn copy_body(
+    conn: &mut impl Read,
+    out: &mut impl Write,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+    to_hash: &mpsc::SyncSender<(Vec<u8>, usize)>,
+    empty: &mpsc::Receiver<Vec<u8>>,
+) -> io::Result<Option<io::Error>> {
     let mut write_error = None;
     let mut remaining = size;
     while remaining > 0 {
+        let mut buffer = empty
+            .recv()
+            .map_err(|_| io::Error::other("the hasher stopped"))?;
         let want = remaining.min(BUFFER_SIZE as u64) as usize;
         let n = conn.read(&mut buffer[..want])?;
         if n == 0 {
@@ -271,19 +311,18 @@ pub fn receive_body(
                 ),
             ));
         }
-        md5.update(&buffer[..n]);
         if write_error.is_none()
             && let Err(e) = out.write_all(&buffer[..n])
         {
             write_error = Some(e);
         }
+        to_hash
+            .send((buffer, n))
+            .map_err(|_| io::Error::other("the hasher stopped"))?;
         remaining -= n as u64;
         progress(n as u64);
     }
-    Ok(Received {
-        md5: hex(&md5.finalize()),
-        write_error,
-    })
+    Ok(write_error)
 }
 // ANCHOR_END: receive_body
 

@@ -1,12 +1,13 @@
 //! The file server: one thread per client, up to a cap; every name confined to one folder; every
 //! received file written beside its final name and renamed into place only once verified.
 
-use std::fs::File;
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -62,6 +63,7 @@ pub fn exposure_warning(addr: SocketAddr, settings: &Settings) -> Option<String>
 /// `settings.max_clients` at once.
 pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
     let settings = Arc::new(settings);
+    let cache = Arc::new(DigestCache::default());
     let serving = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));
     loop {
@@ -92,13 +94,14 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
         };
         let slot = Slot(Arc::clone(count));
         let (for_thread, log_for_thread) = (Arc::clone(&settings), Arc::clone(&log));
+        let cache = Arc::clone(&cache);
         let spawned = thread::Builder::new()
             .name(format!("client {peer}"))
             .spawn(move || {
                 if busy {
                     refuse_busy(conn, peer, &for_thread, &log_for_thread, slot);
                 } else {
-                    serve(conn, peer, &for_thread, &log_for_thread, slot);
+                    serve(conn, peer, &for_thread, &cache, &log_for_thread, slot);
                 }
             });
         if let Err(e) = spawned {
@@ -138,14 +141,21 @@ fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: 
 // ANCHOR: serve
 /// Serves one client until it leaves, breaks the protocol, or falls silent; then closes the
 /// connection and gives back its `slot` under the cap.
-fn serve(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: &Log, slot: Slot) {
+fn serve(
+    mut conn: TcpStream,
+    peer: SocketAddr,
+    settings: &Settings,
+    cache: &DigestCache,
+    log: &Log,
+    slot: Slot,
+) {
     log(format!("connected from {peer}"));
     // Every read and write gives up after the idle timeout: a silent client must not hold a
     // thread and a place under the cap forever.
     let timeouts = conn
         .set_read_timeout(Some(settings.idle_timeout))
         .and_then(|()| conn.set_write_timeout(Some(settings.idle_timeout)));
-    let ended = timeouts.and_then(|()| requests(&mut conn, peer, settings, log));
+    let ended = timeouts.and_then(|()| requests(&mut conn, peer, settings, cache, log));
     // Close and free the place first, then say so: whoever reads the log line may count on
     // both having happened.
     drop((conn, slot));
@@ -164,6 +174,7 @@ fn requests(
     conn: &mut TcpStream,
     peer: SocketAddr,
     settings: &Settings,
+    cache: &DigestCache,
     log: &Log,
 ) -> io::Result<()> {
     loop {
@@ -181,8 +192,10 @@ fn requests(
         let command = request.command.as_deref().unwrap_or("");
         let name = request.name.as_deref();
         match (command, name) {
-            ("get", Some(name)) => get(conn, peer, settings, log, name)?,
-            ("put" | "post", Some(name)) => put(conn, peer, settings, log, name, request.size)?,
+            ("get", Some(name)) => get(conn, peer, settings, cache, log, name)?,
+            ("put" | "post", Some(name)) => {
+                put(conn, peer, settings, cache, log, name, request.size)?
+            }
             ("ls", _) => {
                 let reply = match list(&settings.root) {
                     Ok(files) => Header {
@@ -212,6 +225,7 @@ fn get(
     conn: &mut TcpStream,
     peer: SocketAddr,
     settings: &Settings,
+    cache: &DigestCache,
     log: &Log,
     name: &str,
 ) -> io::Result<()> {
@@ -222,17 +236,38 @@ fn get(
             }
             _ => BadName(format!("cannot open {name:?}: {e}")),
         })?;
-        let size = file.metadata().map_err(|e| BadName(e.to_string()))?.len();
-        Ok((file, size))
+        let meta = file.metadata().map_err(|e| BadName(e.to_string()))?;
+        Ok((file, meta))
     });
-    let (file, size) = match opened {
+    let (file, meta) = match opened {
         Ok(opened) => opened,
         Err(refused) => return write_header(conn, &Header::refusal(refused.0)),
     };
+    let size = meta.len();
+    let state = FileState::of(&meta);
     write_header(conn, &Header::file(name, size))?;
     // From here on the client expects exactly `size` bytes: if the file cannot give them, the
     // error ends the connection, and the client keeps nothing.
-    let md5 = send_body(&mut file.take(size), conn, size, &mut |_| {})?;
+    let md5 = match cache.digest(state) {
+        // Sent or received whole before, and unchanged since: the digest is known, so nothing
+        // needs hashing, and `io::copy` lets the kernel move the bytes from file to socket
+        // (`sendfile` on Linux) without this program touching them.
+        Some(md5) => {
+            let sent = io::copy(&mut (&file).take(size), conn)?;
+            if sent < size {
+                return Err(io::Error::new(ErrorKind::UnexpectedEof, "the file shrank"));
+            }
+            md5
+        }
+        None => {
+            let md5 = send_body(&mut (&file).take(size), conn, size, &mut |_| {})?;
+            // Remember it only if the file did not change while it was being read.
+            if FileState::of(&file.metadata()?) == state {
+                cache.remember(state, &md5);
+            }
+            md5
+        }
+    };
     write_header(conn, &Header::trailer(md5.clone()))?;
     log(format!("{peer}: sent {name:?}, {size} bytes, md5 {md5}"));
     Ok(())
@@ -246,6 +281,7 @@ fn put(
     conn: &mut TcpStream,
     peer: SocketAddr,
     settings: &Settings,
+    cache: &DigestCache,
     log: &Log,
     name: &str,
     size: Option<u64>,
@@ -299,10 +335,17 @@ fn put(
     } else {
         // The rename is atomic: another client sees the old file or the new one, never half.
         match temp.persist(&path) {
-            Ok(_) => Header {
-                md5: Some(received.md5),
-                ..Header::file(name, size)
-            },
+            Ok(file) => {
+                // The next `get` of this file need not hash it again. (The state is read from
+                // the open file after the rename, which changes its ctime.)
+                if let Ok(meta) = file.metadata() {
+                    cache.remember(FileState::of(&meta), &received.md5);
+                }
+                Header {
+                    md5: Some(received.md5),
+                    ..Header::file(name, size)
+                }
+            }
             Err(e) => Header::refusal(format!("cannot store {name:?}: {}", e.error)),
         }
     };
@@ -320,3 +363,74 @@ fn put(
 fn received_md5(reply: &Header) -> &str {
     reply.md5.as_deref().unwrap_or("")
 }
+
+// ANCHOR: digest_cache
+/// The MD5 of files the server has already read or written whole, so that a `get` of a file
+/// that has not changed since need not hash it again.
+///
+/// A stale entry can only cause a false alarm, never a false "all is well": the client hashes
+/// what it receives, and bytes that do not match the digest are refused.
+#[derive(Debug, Default)]
+pub struct DigestCache {
+    known: Mutex<HashMap<FileState, String>>,
+}
+
+/// How many digests the cache holds before it starts again from empty.
+const CACHE_LIMIT: usize = 10_000;
+
+impl DigestCache {
+    fn digest(&self, state: Option<FileState>) -> Option<String> {
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        known.get(&state?).cloned()
+    }
+
+    fn remember(&self, state: Option<FileState>, md5: &str) {
+        let Some(state) = state else { return };
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if known.len() >= CACHE_LIMIT {
+            known.clear();
+        }
+        known.insert(state, md5.to_string());
+    }
+}
+
+/// What identifies one version of one file: which file (device and inode), and its size and
+/// times. Any write changes the ctime, which no program can set back, so a file with the same
+/// state has the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileState {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileState {
+    /// The state of a file; `None` where the platform does not say (then nothing is cached).
+    pub fn of(meta: &Metadata) -> Option<FileState> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileState {
+                device: meta.dev(),
+                inode: meta.ino(),
+                size: meta.size(),
+                modified: (meta.mtime(), meta.mtime_nsec()),
+                changed: (meta.ctime(), meta.ctime_nsec()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+}
+// ANCHOR_END: digest_cache

@@ -11,7 +11,8 @@ use course_cli::next_command;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
-    BadName, Header, read_header, receive_body, resolve, send_body, temp_file_in, write_header,
+    BadName, Header, read_header, receive_body_hashing_beside, resolve, send_body, temp_file_in,
+    write_header,
 };
 
 /// Why a command failed.
@@ -145,9 +146,10 @@ impl<S: Read + Write> Client<S> {
             )));
         }
         let bar = self.bar(size, "get", name);
-        let received = receive_body(&mut self.conn, temp.as_file_mut(), size, &mut |n| {
-            bar.inc(n)
-        })?;
+        let received =
+            receive_body_hashing_beside(&mut self.conn, temp.as_file_mut(), size, &mut |n| {
+                bar.inc(n)
+            })?;
         bar.finish_and_clear();
         let trailer = self.reply()?;
         if let Some(e) = received.write_error {

@@ -245,16 +245,59 @@ pub struct Received {
 }
 
 // ANCHOR: receive_body
-/// Receives exactly `size` bytes into `out`, hashing them on the way.
+/// Receives exactly `size` bytes into `out` through one buffer, hashing them on the way.
 ///
 /// Each read asks for at most what remains, so not a byte of the trailer is taken (lesson 6's
 /// rule). If `out` fails (a full disk), the rest of the body is still read and hashed, so the
 /// connection stays in step and the peer gets a proper refusal.
+pub fn receive_body(
+    conn: &mut impl Read,
+    out: &mut impl Write,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<Received> {
+    let mut buffer = vec![0u8; BUFFER_SIZE];
+    let mut md5 = Md5::new();
+    let mut write_error = None;
+    let mut remaining = size;
+    while remaining > 0 {
+        let want = remaining.min(BUFFER_SIZE as u64) as usize;
+        let n = conn.read(&mut buffer[..want])?;
+        if n == 0 {
+            // 0 means the peer closed: the body is incomplete, and nothing will be saved.
+            return Err(io::Error::new(
+                ErrorKind::UnexpectedEof,
+                format!(
+                    "the connection closed after {} of {size} bytes",
+                    size - remaining
+                ),
+            ));
+        }
+        md5.update(&buffer[..n]);
+        if write_error.is_none()
+            && let Err(e) = out.write_all(&buffer[..n])
+        {
+            write_error = Some(e);
+        }
+        remaining -= n as u64;
+        progress(n as u64);
+    }
+    Ok(Received {
+        md5: hex(&md5.finalize()),
+        write_error,
+    })
+}
+// ANCHOR_END: receive_body
+
+// ANCHOR: receive_beside
+/// [`receive_body`], with the hashing on a second thread.
 ///
 /// Hashing is the slowest step, and MD5 cannot be split across cores, but it can run *beside*
 /// the copying: this thread moves bytes from the socket to the file, a second one hashes them.
-/// A few buffers go round between the two, so memory stays fixed.
-pub fn receive_body(
+/// A few buffers go round between the two, so memory stays fixed. It pays only when a core is
+/// free for the hasher: the client's `get` uses it (the server, with the digest cached, hardly
+/// works); the server's `put` does not (the sender hashes too). See the chapter's benchmark.
+pub fn receive_body_hashing_beside(
     conn: &mut impl Read,
     out: &mut impl Write,
     size: u64,
@@ -284,7 +327,7 @@ pub fn receive_body(
     })
 }
 
-/// The copying half of [`receive_body`]: socket to `out`, each chunk then handed to the hasher.
+/// The copying half of [`receive_body_hashing_beside`]: socket to `out`, each chunk then handed to the hasher.
 fn copy_body(
     conn: &mut impl Read,
     out: &mut impl Write,
@@ -324,7 +367,7 @@ fn copy_body(
     }
     Ok(write_error)
 }
-// ANCHOR_END: receive_body
+// ANCHOR_END: receive_beside
 
 // ---- Names ----
 
@@ -501,6 +544,24 @@ mod tests {
         assert_eq!(sent, got.md5);
         // md5sum of the bytes 0..=255
         assert_eq!(sent, "e2c865db4162bed963bfaa9ef6ac18f0");
+    }
+
+    #[test]
+    fn both_receivers_agree_and_stop_at_the_body_end() {
+        let data: Vec<u8> = (0..3 * BUFFER_SIZE + 7).map(|i| (i % 251) as u8).collect();
+        let mut wire = data.clone();
+        wire.extend_from_slice(b"TRAILER");
+        let mut conn = &wire[..];
+        let mut out = Vec::new();
+        let got = receive_body_hashing_beside(&mut conn, &mut out, data.len() as u64, &mut |_| {})
+            .unwrap();
+        assert_eq!(out, data);
+        assert_eq!(conn, b"TRAILER");
+        let mut plain = Vec::new();
+        let expected = receive_body(&mut &data[..], &mut plain, data.len() as u64, &mut |_| {});
+        assert_eq!(got.md5, expected.unwrap().md5);
+        let e = receive_body_hashing_beside(&mut &data[..10], &mut Vec::new(), 11, &mut |_| {});
+        assert_eq!(e.unwrap_err().kind(), ErrorKind::UnexpectedEof);
     }
 
     #[test]

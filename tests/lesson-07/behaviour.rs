@@ -227,7 +227,10 @@ fn a_file_changed_on_the_server_is_sent_with_its_new_digest() {
     run_client(server.addr(), dir.path(), "get notes.txt\n")
         .success()
         .stdout(contains(md5_hex(b"version two\n")));
-    assert_eq!(fs::read(dir.path().join("notes.txt")).unwrap(), b"version two\n");
+    assert_eq!(
+        fs::read(dir.path().join("notes.txt")).unwrap(),
+        b"version two\n"
+    );
 }
 
 #[test]

@@ -450,7 +450,10 @@ fn print_tables(plan: &Plan, hashed: &Hashed, main: &Rows, small: &Rows, many: &
     let rows: [(&str, &[Sample]); 4] = [
         ("raw copy: 128 KiB buffer, no header, no hash", &main.raw),
         ("get, MD5-verified, first time (both sides hash)", &main.get),
-        ("get again, MD5-verified (server's digest cached)", &main.get_again),
+        (
+            "get again, MD5-verified (server's digest cached)",
+            &main.get_again,
+        ),
         ("put, MD5-verified", &main.put),
     ];
     for (what, samples) in rows {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use course_cli::seconds;
 use lesson_03::Limits;
 use lesson_06::{
     DEFAULT_ADDR, DEFAULT_MAX_OUTPUT, Settings, client_session, connection_loop, exposure_warning,
@@ -51,18 +52,6 @@ enum Command {
     },
     /// Server, proxy and client in one process: a scripted, narrated session.
     Demo,
-}
-
-/// `10`, `0.5`: a number of seconds, greater than zero.
-fn seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        Err(format!("{text:?} must be more than 0 seconds"))
-    }
 }
 
 fn main() -> anyhow::Result<()> {

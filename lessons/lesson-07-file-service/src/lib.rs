@@ -181,6 +181,14 @@ pub fn read_header(conn: &mut impl Read, max: usize) -> io::Result<Option<Header
 }
 // ANCHOR_END: read_header
 
+/// The error for a body that ended after `got` of its `size` bytes.
+fn cut_short(got: u64, size: u64) -> io::Error {
+    io::Error::new(
+        ErrorKind::UnexpectedEof,
+        format!("the connection closed after {got} of {size} bytes"),
+    )
+}
+
 /// Turns "end of stream" into an error that says where the stream ended.
 fn cut(what: &'static str) -> impl Fn(io::Error) -> io::Error {
     move |e| match e.kind() {
@@ -265,13 +273,7 @@ pub fn receive_body(
         let n = conn.read(&mut buffer[..want])?;
         if n == 0 {
             // 0 means the peer closed: the body is incomplete, and nothing will be saved.
-            return Err(io::Error::new(
-                ErrorKind::UnexpectedEof,
-                format!(
-                    "the connection closed after {} of {size} bytes",
-                    size - remaining
-                ),
-            ));
+            return Err(cut_short(size - remaining, size));
         }
         md5.update(&buffer[..n]);
         if write_error.is_none()
@@ -346,13 +348,7 @@ fn copy_body(
         let n = conn.read(&mut buffer[..want])?;
         if n == 0 {
             // 0 means the peer closed: the body is incomplete, and nothing will be saved.
-            return Err(io::Error::new(
-                ErrorKind::UnexpectedEof,
-                format!(
-                    "the connection closed after {} of {size} bytes",
-                    size - remaining
-                ),
-            ));
+            return Err(cut_short(size - remaining, size));
         }
         if write_error.is_none()
             && let Err(e) = out.write_all(&buffer[..n])

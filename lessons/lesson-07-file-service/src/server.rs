@@ -101,13 +101,29 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
                 if busy {
                     refuse_busy(conn, peer, &for_thread, &log_for_thread, slot);
                 } else {
-                    serve(conn, peer, &for_thread, &cache, &log_for_thread, slot);
+                    let cx = Context {
+                        peer,
+                        settings: &for_thread,
+                        cache: &cache,
+                        log: &log_for_thread,
+                    };
+                    serve(conn, &cx, slot);
                 }
             });
         if let Err(e) = spawned {
             log(format!("{peer}: cannot start a thread: {e}"));
         }
     }
+}
+
+/// What a connection's thread needs besides its socket: who the client is, and the server's
+/// settings, digest cache and log.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    peer: SocketAddr,
+    settings: &'a Settings,
+    cache: &'a DigestCache,
+    log: &'a Log,
 }
 
 /// One place in a count of connections, given back on drop.
@@ -141,21 +157,20 @@ fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: 
 // ANCHOR: serve
 /// Serves one client until it leaves, breaks the protocol, or falls silent; then closes the
 /// connection and gives back its `slot` under the cap.
-fn serve(
-    mut conn: TcpStream,
-    peer: SocketAddr,
-    settings: &Settings,
-    cache: &DigestCache,
-    log: &Log,
-    slot: Slot,
-) {
+fn serve(mut conn: TcpStream, cx: &Context, slot: Slot) {
+    let Context {
+        peer,
+        settings,
+        log,
+        ..
+    } = *cx;
     log(format!("connected from {peer}"));
     // Every read and write gives up after the idle timeout: a silent client must not hold a
     // thread and a place under the cap forever.
     let timeouts = conn
         .set_read_timeout(Some(settings.idle_timeout))
         .and_then(|()| conn.set_write_timeout(Some(settings.idle_timeout)));
-    let ended = timeouts.and_then(|()| requests(&mut conn, peer, settings, cache, log));
+    let ended = timeouts.and_then(|()| requests(&mut conn, cx));
     // Close and free the place first, then say so: whoever reads the log line may count on
     // both having happened.
     drop((conn, slot));
@@ -170,13 +185,8 @@ fn serve(
 
 /// The communication loop: one request after another. A refusal is a reply like any other;
 /// only a broken stream (an error returned here) ends the connection.
-fn requests(
-    conn: &mut TcpStream,
-    peer: SocketAddr,
-    settings: &Settings,
-    cache: &DigestCache,
-    log: &Log,
-) -> io::Result<()> {
+fn requests(conn: &mut TcpStream, cx: &Context) -> io::Result<()> {
+    let settings = cx.settings;
     loop {
         let request = match read_header(conn, settings.max_header) {
             Ok(Some(request)) => request,
@@ -192,10 +202,8 @@ fn requests(
         let command = request.command.as_deref().unwrap_or("");
         let name = request.name.as_deref();
         match (command, name) {
-            ("get", Some(name)) => get(conn, peer, settings, cache, log, name)?,
-            ("put" | "post", Some(name)) => {
-                put(conn, peer, settings, cache, log, name, request.size)?
-            }
+            ("get", Some(name)) => get(conn, cx, name)?,
+            ("put" | "post", Some(name)) => put(conn, cx, name, request.size)?,
             ("ls", _) => {
                 let reply = match list(&settings.root) {
                     Ok(files) => Header {
@@ -221,14 +229,13 @@ fn requests(
 
 // ANCHOR: get
 /// `get`: the file's header, its bytes, then the trailer with their MD5.
-fn get(
-    conn: &mut TcpStream,
-    peer: SocketAddr,
-    settings: &Settings,
-    cache: &DigestCache,
-    log: &Log,
-    name: &str,
-) -> io::Result<()> {
+fn get(conn: &mut TcpStream, cx: &Context, name: &str) -> io::Result<()> {
+    let Context {
+        peer,
+        settings,
+        cache,
+        log,
+    } = *cx;
     let opened = resolve(&settings.root, name).and_then(|path| {
         let file = File::open(&path).map_err(|e| match e.kind() {
             ErrorKind::NotFound => {
@@ -278,15 +285,13 @@ fn get(
 // ANCHOR: put
 /// `put`: check the request, say "go ahead", receive into a temporary file, compare digests,
 /// and only then rename the file into place.
-fn put(
-    conn: &mut TcpStream,
-    peer: SocketAddr,
-    settings: &Settings,
-    cache: &DigestCache,
-    log: &Log,
-    name: &str,
-    size: Option<u64>,
-) -> io::Result<()> {
+fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io::Result<()> {
+    let Context {
+        peer,
+        settings,
+        cache,
+        log,
+    } = *cx;
     // Everything that can be refused is refused now, before the client sends a single byte of
     // the body: the reply to the request is the go-ahead (compare lesson 5's `recv_ready`).
     let Some(size) = size else {

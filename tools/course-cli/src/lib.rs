@@ -1,10 +1,12 @@
 //! How every lesson's client reads its commands, so that all of them behave alike:
 //! one command per line of input, the `>>> ` prompt only when a person is typing, empty
-//! lines skipped, and `quit` or the end of input ending the session.
+//! lines skipped, and `quit` or the end of input ending the session. Also the one parser for
+//! the lessons' timeout flags, [`seconds`].
 //!
 //! This is course tooling, not a lesson: no sockets here.
 
 use std::io::{self, BufRead, Write};
+use std::time::Duration;
 
 /// Reads the next command, or `None` when the session is over (`quit` or end of input).
 ///
@@ -33,9 +35,31 @@ pub fn next_command(
     }
 }
 
+/// A command-line number of seconds, greater than zero (`10`, `0.5`), for clap's `value_parser`:
+/// the lessons' timeout flags all take their values this way.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("{text:?} must be more than 0 seconds"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_are_positive_numbers() {
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("300"), Ok(Duration::from_secs(300)));
+        for bad in ["0", "-1", "x", "inf", "NaN", ""] {
+            assert!(seconds(bad).is_err(), "{bad:?}");
+        }
+    }
 
     fn commands(input: &str, prompt: bool) -> (Vec<String>, String) {
         let mut input = input.as_bytes();

@@ -16,7 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use lesson_05::{ACK, MAX_REPLY, expect_ack, parse_length, recv_reply};
-use netlab::{Directions, Flow, Options, Piece, Proxy};
+use netlab::{Directions, Flow, Options, Proxy};
 use predicates::str::contains;
 use testkit::{Server, TIMEOUT};
 
@@ -29,10 +29,6 @@ fn server(extra: &[&str]) -> Server {
     let mut args = vec!["server", "127.0.0.1:0"];
     args.extend_from_slice(extra);
     Server::start(BIN, &args)
-}
-
-fn addr_of(server: &Server) -> SocketAddr {
-    server.addr().parse().unwrap()
 }
 
 /// A command that prints exactly `n` bytes of `x`, and those bytes.
@@ -97,7 +93,7 @@ fn every_size(addr: SocketAddr) {
 }
 
 fn lab(to: SocketAddr, options: Options) -> Proxy {
-    Proxy::start("127.0.0.1:0".parse().unwrap(), to, options).unwrap()
+    Proxy::on_loopback(to, options).expect("the proxy starts")
 }
 
 /// Reads until the peer closes; panics on a timeout. What arrived.
@@ -120,7 +116,7 @@ fn still_serving(server: &mut Server) {
 #[test]
 fn the_server_sends_exact_lengths_and_bytes() {
     let server = server(&[]);
-    every_size(addr_of(&server));
+    every_size(server.socket_addr());
 }
 
 #[test]
@@ -128,7 +124,7 @@ fn exact_bytes_through_the_lab_splitting_toward_the_client() {
     let server = server(&[]);
     for seed in [1, 2] {
         let proxy = lab(
-            addr_of(&server),
+            server.socket_addr(),
             Options {
                 split: Some((1, 7)),
                 seed,
@@ -144,7 +140,7 @@ fn exact_bytes_through_the_lab_splitting_toward_the_client() {
 fn exact_bytes_through_the_lab_merging_both_ways() {
     let server = server(&[]);
     let proxy = lab(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             merge: true,
             ..Options::default()
@@ -197,7 +193,7 @@ fn the_client_prints_exactly_the_output() {
 fn the_client_prints_exactly_the_output_through_the_merging_lab() {
     let server = server(&[]);
     let proxy = lab(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             merge: true,
             ..Options::default()
@@ -230,7 +226,7 @@ fn the_clients_one_read_falls_short_through_the_lab() {
     // what has arrived, so the one read cannot return a mebibyte.
     let server = server(&[]);
     let proxy = lab(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             split: Some((1, 7)),
             directions: Directions::ToClient,
@@ -305,7 +301,7 @@ fn the_length_itself_leaves_the_lab_in_pieces() {
     let server = server(&[]);
     let (trace_tx, trace) = mpsc::channel();
     let proxy = lab(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             split: Some((1, 3)),
             directions: Directions::ToClient,
@@ -318,13 +314,7 @@ fn the_length_itself_leaves_the_lab_in_pieces() {
     let mut digits = [0u8; 7];
     conn.read_exact(&mut digits).unwrap();
     assert_eq!(&digits, b"1048577");
-    let mut pieces: Vec<Piece> = Vec::new();
-    while pieces.iter().map(|p| p.bytes.len()).sum::<usize>() < 7 {
-        let piece = trace.recv_timeout(TIMEOUT).expect("a trace line");
-        if piece.flow == Flow::ToClient {
-            pieces.push(piece);
-        }
-    }
+    let pieces = netlab::pieces_until(&trace, Flow::ToClient, 7, TIMEOUT).expect("a trace line");
     let joined: Vec<u8> = pieces.iter().flat_map(|p| p.bytes.clone()).collect();
     assert_eq!(joined, b"1048577");
     assert!(pieces.len() >= 3, "{pieces:?}");
@@ -389,7 +379,7 @@ fn the_server_takes_an_acknowledgement_cut_by_the_lab() {
     // cut too; the acknowledgement, read in pieces, must be put back together.
     let mut server = server(&[]);
     let proxy = lab(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             split: Some((1, 3)),
             delay: Duration::from_millis(5),

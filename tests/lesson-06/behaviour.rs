@@ -35,13 +35,9 @@ fn server(extra: &[&str]) -> Server {
     Server::start(BIN, &args)
 }
 
-fn addr_of(server: &Server) -> SocketAddr {
-    server.addr().parse().expect("a socket address")
-}
-
 /// A proxy in front of `to`, shaping as `options` says.
 fn proxy(to: SocketAddr, options: Options) -> Proxy {
-    Proxy::start("127.0.0.1:0".parse().unwrap(), to, options).expect("the proxy starts")
+    Proxy::on_loopback(to, options).expect("the proxy starts")
 }
 
 /// Cuts what the server sends into pieces of 1 to 7 bytes; leaves what the client sends alone.
@@ -141,7 +137,7 @@ fn replies_are_exact_for_empty_1023_1024_1025_and_over_1_mib() {
 #[test]
 fn replies_are_exact_through_a_proxy_that_cuts_them_into_1_to_7_byte_pieces() {
     let server = server(&[]);
-    let proxy = proxy(addr_of(&server), split_to_client());
+    let proxy = proxy(server.socket_addr(), split_to_client());
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     for (command, expected) in sized_cases() {
         exact_reply_by_hand(&mut conn, &command, &expected);
@@ -152,7 +148,7 @@ fn replies_are_exact_through_a_proxy_that_cuts_them_into_1_to_7_byte_pieces() {
 fn the_clients_request_is_exact_directly_and_through_a_proxy_that_merges() {
     let server = server(&[]);
     let merging = proxy(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             merge: true,
             ..Options::default()
@@ -171,7 +167,7 @@ fn the_clients_request_is_exact_directly_and_through_a_proxy_that_merges() {
 fn the_client_binary_prints_exact_replies_directly_and_through_a_merging_proxy() {
     let server = server(&[]);
     let merging = proxy(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             merge: true,
             ..Options::default()
@@ -209,7 +205,7 @@ fn the_client_binary_prints_exact_replies_directly_and_through_a_merging_proxy()
 #[test]
 fn one_read_falls_short_where_the_chunked_receive_is_exact() {
     let server = server(&[]);
-    let proxy = proxy(addr_of(&server), split_to_client());
+    let proxy = proxy(server.socket_addr(), split_to_client());
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     let expected = seq_bytes(BIG);
 
@@ -362,7 +358,7 @@ fn the_length_itself_goes_out_in_pieces_through_the_proxy() {
     let server = server(&[]);
     let (trace_tx, trace) = mpsc::channel();
     let proxy = proxy(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             split: Some((1, 3)),
             directions: Directions::ToClient,
@@ -373,15 +369,11 @@ fn the_length_itself_goes_out_in_pieces_through_the_proxy() {
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     let expected = seq_bytes(BIG);
     handshake_by_hand(&mut conn, &seq_command(BIG), &expected);
-    let mut pieces = Vec::new();
-    let mut covered = 0;
-    while covered < 7 {
-        let piece = trace.recv_timeout(TIMEOUT).unwrap();
-        if piece.flow == Flow::ToClient {
-            covered = piece.offset + piece.bytes.len() as u64;
-            pieces.push(piece.bytes);
-        }
-    }
+    let pieces: Vec<Vec<u8>> = netlab::pieces_until(&trace, Flow::ToClient, 7, TIMEOUT)
+        .expect("a trace line")
+        .into_iter()
+        .map(|piece| piece.bytes)
+        .collect();
     assert!(pieces.len() >= 3, "{pieces:?}");
     assert_eq!(pieces.concat(), b"1048577");
     drop(trace);
@@ -523,7 +515,7 @@ fn an_acknowledgement_cut_into_pieces_is_accepted() {
     // 1 to 3 bytes. The command is `:` (the shell's do-nothing), one byte that cannot be cut.
     let server = server(&[]);
     let proxy = proxy(
-        addr_of(&server),
+        server.socket_addr(),
         Options {
             split: Some((1, 3)),
             directions: Directions::ToServer,

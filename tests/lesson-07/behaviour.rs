@@ -53,7 +53,7 @@ impl FileServer {
     }
 
     fn socket_addr(&self) -> SocketAddr {
-        self.addr().parse().unwrap()
+        self.process.socket_addr()
     }
 
     fn root(&self) -> &Path {
@@ -644,7 +644,7 @@ fn proxy(to: SocketAddr, offset: u64, directions: Directions) -> Proxy {
         directions,
         ..Options::default()
     };
-    Proxy::start("127.0.0.1:0".parse().unwrap(), to, options).unwrap()
+    Proxy::on_loopback(to, options).unwrap()
 }
 
 fn spawn_client(addr: SocketAddr, dir: &Path, script: &str) -> KillOnDrop {

@@ -61,7 +61,7 @@ fn run_both_ways(options: Options, up_len: usize, down_len: usize) {
     let up = pattern(up_len, 1);
     let down = pattern(down_len, 2);
     let (server, server_thread) = sink_and_source(down.clone());
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let got_down = exchange(proxy.local_addr(), up.clone());
     let got_up = server_thread.join().unwrap();
     assert!(
@@ -127,7 +127,7 @@ fn corrupt_inverts_exactly_one_byte_in_each_shaped_direction() {
     };
     let (up, down) = (pattern(100_000, 1), pattern(100_000, 2));
     let (server, server_thread) = sink_and_source(down.clone());
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let got_down = exchange(proxy.local_addr(), up.clone());
     assert!(
         server_thread.join().unwrap() == up,
@@ -150,7 +150,7 @@ fn shaping_one_direction_leaves_the_other_alone() {
         ..Options::default()
     };
     let (server, server_thread) = sink_and_source(b"0123456789".to_vec());
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let got = exchange(proxy.local_addr(), b"abcdefghij".to_vec());
     assert_eq!(got, b"0123456789");
     assert_eq!(server_thread.join().unwrap(), b"abcdefghij");
@@ -169,18 +169,7 @@ fn shaping_one_direction_leaves_the_other_alone() {
 
 /// Collects trace pieces until one direction has delivered `total` bytes.
 fn pieces_until(rx: &Receiver<Piece>, flow: Flow, total: u64) -> Vec<Piece> {
-    let mut pieces = Vec::new();
-    let mut seen = 0;
-    while seen < total {
-        let piece = rx
-            .recv_timeout(TIMEOUT)
-            .expect("a trace piece within the timeout");
-        if piece.flow == flow {
-            seen += piece.bytes.len() as u64;
-            pieces.push(piece);
-        }
-    }
-    pieces
+    netlab::pieces_until(rx, flow, total, TIMEOUT).expect("a trace piece within the timeout")
 }
 
 #[test]
@@ -194,7 +183,7 @@ fn trace_reports_every_piece_with_contiguous_offsets_and_sizes_in_range() {
     };
     let down = pattern(5000, 3);
     let (server, _server_thread) = sink_and_source(down.clone());
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let got = exchange(proxy.local_addr(), Vec::new());
     assert_eq!(got, down);
 
@@ -232,7 +221,7 @@ fn the_same_seed_cuts_the_same_chunk_the_same_way() {
         };
         // One write of 200 bytes is one chunk for the proxy: the cuts depend only on the seed.
         let (server, _server_thread) = sink_and_source(pattern(200, 9));
-        let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+        let proxy = Proxy::on_loopback(server, options).unwrap();
         exchange(proxy.local_addr(), Vec::new());
         let sizes: Vec<usize> = pieces_until(&rx, Flow::ToClient, 200)
             .iter()
@@ -256,7 +245,7 @@ fn merge_sends_several_writes_on_as_one() {
         ..Options::default()
     };
     let (server, server_thread) = sink_and_source(Vec::new());
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     for word in ["one ", "two ", "three ", "four ", "five"] {
         conn.write_all(word.as_bytes()).unwrap();
@@ -290,7 +279,7 @@ fn merge_ends_when_the_sender_goes_quiet() {
         merge: true,
         ..Options::default()
     };
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     conn.write_all(b"hello").unwrap();
     let mut reply = [0u8; 5];
@@ -318,7 +307,7 @@ fn half_close_is_passed_on_in_each_direction() {
         split: Some((1, 3)),
         ..Options::default()
     };
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server, options).unwrap();
+    let proxy = Proxy::on_loopback(server, options).unwrap();
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     conn.write_all(b"question").unwrap();
     conn.shutdown(Shutdown::Write).unwrap();
@@ -335,7 +324,7 @@ fn an_unreachable_server_closes_the_client() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), dead, Options::default()).unwrap();
+    let proxy = Proxy::on_loopback(dead, Options::default()).unwrap();
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     let mut buf = [0u8; 16];
     assert_eq!(

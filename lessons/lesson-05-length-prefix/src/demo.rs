@@ -100,7 +100,7 @@ pub fn run(out: &mut impl Write) -> anyhow::Result<()> {
         trace: Some(trace_tx),
         ..Options::default()
     };
-    let proxy = Proxy::start("127.0.0.1:0".parse()?, server_addr, options)?;
+    let proxy = Proxy::on_loopback(server_addr, options)?;
     writeln!(
         out,
         "-- now through the network lab, which re-sends everything the server writes in pieces"

@@ -35,8 +35,7 @@ pub fn run(out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out, "[server] listening on {server_addr}")?;
     let log = spawn_server(listener);
     let (trace_tx, trace) = mpsc::channel();
-    let proxy = Proxy::start(
-        "127.0.0.1:0".parse()?,
+    let proxy = Proxy::on_loopback(
         server_addr,
         Options {
             split: Some((1, 7)),
@@ -151,8 +150,7 @@ fn header_demo(out: &mut impl Write, big: &[u8]) -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let server_addr = listener.local_addr()?;
     let log = spawn_framed_echo(listener);
-    let proxy = Proxy::start(
-        "127.0.0.1:0".parse()?,
+    let proxy = Proxy::on_loopback(
         server_addr,
         Options {
             split: Some((1, 7)),

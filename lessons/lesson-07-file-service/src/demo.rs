@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::thread;
@@ -145,8 +145,7 @@ fn service(out: &mut impl Write) -> anyhow::Result<()> {
         out,
         "The lab proxy inverts byte {corrupt_at} of what the server sends: inside big.bin's body."
     )?;
-    let proxy = Proxy::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
+    let proxy = Proxy::on_loopback(
         addr,
         Options {
             corrupt: Some(corrupt_at),

@@ -177,8 +177,7 @@ fn replies_cut_into_tiny_pieces_are_put_back_together() {
         directions: netlab::Directions::ToClient,
         ..netlab::Options::default()
     };
-    let proxy = netlab::Proxy::start("127.0.0.1:0".parse().unwrap(), server_addr, options)
-        .expect("start the proxy");
+    let proxy = netlab::Proxy::on_loopback(server_addr, options).expect("start the proxy");
     let stream = connect(proxy.local_addr());
     let mut reader = BufReader::new(&stream);
     assert_eq!(ex::read_dot_framed(&mut reader).unwrap(), output);

@@ -197,7 +197,7 @@ fn recv_exact_receives_a_mebibyte_through_the_network_lab() {
         directions: Directions::ToClient,
         ..Options::default()
     };
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server_addr, options).unwrap();
+    let proxy = Proxy::on_loopback(server_addr, options).unwrap();
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     // Bounded: a recv_exact that wants more than is coming fails within 3 s, not never.
     conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();

@@ -12,7 +12,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -137,6 +137,32 @@ impl Proxy {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
+
+    /// A proxy on a port of loopback that the OS picks, in front of `to`: what tests and demos
+    /// want.
+    pub fn on_loopback(to: SocketAddr, options: Options) -> io::Result<Proxy> {
+        Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), to, options)
+    }
+}
+
+/// Collects the traced pieces of one direction until they cover at least `total` bytes
+/// (pieces of the other direction are skipped), waiting at most `timeout` for each.
+pub fn pieces_until(
+    trace: &Receiver<Piece>,
+    flow: Flow,
+    total: u64,
+    timeout: Duration,
+) -> Result<Vec<Piece>, RecvTimeoutError> {
+    let mut pieces = Vec::new();
+    let mut seen = 0;
+    while seen < total {
+        let piece = trace.recv_timeout(timeout)?;
+        if piece.flow == flow {
+            seen += piece.bytes.len() as u64;
+            pieces.push(piece);
+        }
+    }
+    Ok(pieces)
 }
 
 impl Drop for Proxy {

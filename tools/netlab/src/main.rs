@@ -170,7 +170,7 @@ fn demo() -> anyhow::Result<()> {
         trace: Some(trace_tx),
         ..Options::default()
     };
-    let proxy = Proxy::start("127.0.0.1:0".parse()?, server_addr, options)?;
+    let proxy = Proxy::on_loopback(server_addr, options)?;
     println!(
         "A server that reads until end of stream, behind `netlab proxy --split 1..7 --seed 1 --trace`."
     );

@@ -193,6 +193,13 @@ impl Server {
         &self.addr
     }
 
+    /// The same address, parsed, for a TCP server.
+    pub fn socket_addr(&self) -> std::net::SocketAddr {
+        self.addr
+            .parse()
+            .unwrap_or_else(|_| panic!("{:?} is not a socket address", self.addr))
+    }
+
     /// Waits for a stderr line containing `needle` and returns it; panics after [`TIMEOUT`],
     /// showing every stderr line seen so far.
     pub fn expect_stderr(&mut self, needle: &str) -> String {

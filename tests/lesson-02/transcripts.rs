@@ -3,7 +3,9 @@
 
 #[test]
 fn chapter_transcripts() {
-    trycmd::TestCases::new()
-        .register_bin("lesson-02", trycmd::cargo::cargo_bin!("lesson-02"))
-        .case("../../book/src/ch02-udp-vs-tcp.md");
+    testkit::check_transcripts(
+        "lesson-02",
+        env!("CARGO_BIN_EXE_lesson-02"),
+        "../../book/src/ch02-udp-vs-tcp.md",
+    );
 }

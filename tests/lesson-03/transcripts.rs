@@ -3,7 +3,9 @@
 
 #[test]
 fn chapter_transcripts() {
-    trycmd::TestCases::new()
-        .register_bin("lesson-03", trycmd::cargo::cargo_bin!("lesson-03"))
-        .case("../../book/src/ch03-remote-shell.md");
+    testkit::check_transcripts(
+        "lesson-03",
+        env!("CARGO_BIN_EXE_lesson-03"),
+        "../../book/src/ch03-remote-shell.md",
+    );
 }

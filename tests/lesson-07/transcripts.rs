@@ -2,13 +2,9 @@
 
 #[test]
 fn chapter_transcripts() {
-    // A chapter without transcripts would pass vacuously; it must have some.
-    let chapter = include_str!("../../book/src/ch07-file-service.md");
-    assert!(
-        chapter.contains("```console"),
-        "chapter 7 has no transcript to check"
+    testkit::check_transcripts(
+        "lesson-07",
+        env!("CARGO_BIN_EXE_lesson-07"),
+        "../../book/src/ch07-file-service.md",
     );
-    trycmd::TestCases::new()
-        .register_bin("lesson-07", trycmd::cargo::cargo_bin!("lesson-07"))
-        .case("../../book/src/ch07-file-service.md");
 }

@@ -347,21 +347,19 @@ fn bad_split_sizes_are_refused() {
     }
 }
 
+/// The `netlab proxy` binary on a free loopback port, in front of `to`, with `extra` options.
+fn proxy_binary(to: SocketAddr, extra: &[&str]) -> testkit::Server {
+    let to = to.to_string();
+    let mut args = vec!["proxy", "--listen", "127.0.0.1:0", "--to", &to];
+    args.extend_from_slice(extra);
+    testkit::Server::start(env!("CARGO_BIN_EXE_netlab"), &args)
+}
+
 #[test]
 fn the_binary_without_trace_keeps_forwarding_and_corrupts_where_told() {
     let (server, _server_thread) = sink_and_source(b"hello\n".to_vec());
-    let to = server.to_string();
-    let args = [
-        "proxy",
-        "--listen",
-        "127.0.0.1:0",
-        "--to",
-        &to,
-        "--corrupt",
-        "1",
-    ];
-    let mut proxy = testkit::Server::start(env!("CARGO_BIN_EXE_netlab"), &args);
-    let got = exchange(proxy.addr().parse().unwrap(), b"hi".to_vec());
+    let mut proxy = proxy_binary(server, &["--corrupt", "1"]);
+    let got = exchange(proxy.socket_addr(), b"hi".to_vec());
     assert_eq!(got, [b'h', !b'e', b'l', b'l', b'o', b'\n']);
     // With nothing to print, the proxy still runs until it is stopped, as a server does.
     assert!(proxy.is_running());
@@ -370,21 +368,8 @@ fn the_binary_without_trace_keeps_forwarding_and_corrupts_where_told() {
 #[test]
 fn the_binary_prints_its_address_first_and_traces_pieces() {
     let (server, _server_thread) = sink_and_source(b"hello\n".to_vec());
-    let to = server.to_string();
-    let args = [
-        "proxy",
-        "--listen",
-        "127.0.0.1:0",
-        "--to",
-        &to,
-        "--split",
-        "1..3",
-        "--seed",
-        "7",
-        "--trace",
-    ];
-    let mut proxy = testkit::Server::start(env!("CARGO_BIN_EXE_netlab"), &args);
-    let got = exchange(proxy.addr().parse().unwrap(), b"hi".to_vec());
+    let mut proxy = proxy_binary(server, &["--split", "1..3", "--seed", "7", "--trace"]);
+    let got = exchange(proxy.socket_addr(), b"hi".to_vec());
     assert_eq!(got, b"hello\n");
     // Six bytes in pieces of 1..3: at least two trace lines for the server's direction.
     let mut lines = Vec::new();

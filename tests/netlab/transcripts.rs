@@ -2,13 +2,9 @@
 
 #[test]
 fn appendix_transcripts() {
-    let page = "../../book/src/appendix-network-lab.md";
-    let text = std::fs::read_to_string(page).expect("the appendix exists");
-    assert!(
-        text.contains("```console"),
-        "the appendix should show the lab running"
+    testkit::check_transcripts(
+        "netlab",
+        env!("CARGO_BIN_EXE_netlab"),
+        "../../book/src/appendix-network-lab.md",
     );
-    trycmd::TestCases::new()
-        .register_bin("netlab", trycmd::cargo::cargo_bin!("netlab"))
-        .case(page);
 }

@@ -330,3 +330,18 @@ fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
     });
     rx
 }
+
+/// Re-runs every ```console block of a book page against the binary `name` (built at `bin`),
+/// and fails on any difference. `page` is relative to the package being tested, as test
+/// binaries run there. A page without a single transcript fails too: it would pass vacuously.
+pub fn check_transcripts(name: &str, bin: impl AsRef<std::path::Path>, page: &str) {
+    let text = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("cannot read {page}: {e}"));
+    assert!(
+        text.contains("```console"),
+        "{page} has no transcript to check"
+    );
+    trycmd::TestCases::new()
+        .register_bin(name, bin.as_ref())
+        .case(page);
+    // The cases run when the `TestCases` is dropped, at the end of this statement.
+}

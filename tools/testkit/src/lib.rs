@@ -345,3 +345,139 @@ pub fn check_transcripts(name: &str, bin: impl AsRef<std::path::Path>, page: &st
         .case(page);
     // The cases run when the `TestCases` is dropped, at the end of this statement.
 }
+
+/// The path of an example program (`lessons/*/examples/NAME.rs`), as cargo built it beside this
+/// test binary (`target/<profile>/examples/NAME`). `cargo test --workspace`, or `cargo test -p
+/// lesson-NN`, builds a package's examples before it runs any test; a test run on its own with
+/// `--test` does not, so a missing or out-of-date binary fails with the command that builds it.
+/// `source` is the example's source file, relative to the package under test.
+pub fn example_bin(name: &str, source: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    // target/<profile>/deps/<test binary> -> target/<profile>/examples/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binaries live in target/<profile>/deps");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let rebuild = "build it with `cargo test -p <lesson>` or `cargo build -p <lesson> --examples`";
+    let built = std::fs::metadata(&bin)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "the example `{name}` is not built ({}): {rebuild}",
+                bin.display()
+            )
+        });
+    let written = std::fs::metadata(source)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| panic!("cannot read the example's source {source}: {e}"));
+    assert!(
+        built >= written,
+        "the example `{name}` is older than {source}: {rebuild}"
+    );
+    bin
+}
+
+/// Whether the external program `tool` (python3, nc, tcpdump, …) can be run here. When it
+/// cannot, a test that needs it prints why and skips, except when `COURSE_REQUIRE_TOOLS=1`
+/// (`.ci/run` sets it after installing them): then a missing tool fails the test.
+pub fn have_tool(tool: &str, version_arg: &str) -> bool {
+    let ran = Command::new(tool)
+        .arg(version_arg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ran {
+        assert!(
+            std::env::var_os("COURSE_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
+            "`{tool}` is needed by this test and COURSE_REQUIRE_TOOLS=1, but it cannot be run"
+        );
+        eprintln!("skipped: `{tool}` is not installed here (CI installs it and runs this test)");
+    }
+    ran
+}
+
+/// The text of the fenced block that follows the line `<!-- check: NAME -->` in a book page
+/// (`page` relative to the package under test). Blocks whose output a test produces (a capture,
+/// `ss`, `nc`, a Python client) are marked so, and the test compares its run with
+/// [`assert_text_matches`].
+pub fn book_block(page: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("cannot read {page}: {e}"));
+    let marker = format!("<!-- check: {name} -->");
+    let mut lines = text.lines().skip_while(|l| l.trim() != marker);
+    assert!(lines.next().is_some(), "{page} has no `{marker}`");
+    let fence = lines
+        .next()
+        .filter(|l| l.starts_with("```"))
+        .unwrap_or_else(|| panic!("in {page}, `{marker}` must be followed by a fenced block"));
+    let fence = &fence[..fence.len() - fence.trim_start_matches('`').len()];
+    let block: Vec<&str> = lines.take_while(|l| l.trim_end() != fence).collect();
+    block.join("\n") + "\n"
+}
+
+/// Fails unless `actual` matches `expected` line by line, where `[..]` in an expected line
+/// stands for any text within that line and a line that is only `...` stands for any number of
+/// lines (the notation of trycmd's transcripts).
+pub fn assert_text_matches(expected: &str, actual: &str) {
+    fn line_matches(pattern: &str, line: &str) -> bool {
+        let mut parts = pattern.split("[..]");
+        let first = parts.next().unwrap_or("");
+        let Some(mut rest) = line.strip_prefix(first) else {
+            return false;
+        };
+        let parts: Vec<&str> = parts.collect();
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                return rest.ends_with(part);
+            }
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+    fn matches(pattern: &[&str], lines: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => lines.is_empty(),
+            Some((&"...", more)) => (0..=lines.len()).any(|skip| matches(more, &lines[skip..])),
+            Some((p, more)) => {
+                lines.first().is_some_and(|l| line_matches(p, l)) && matches(more, &lines[1..])
+            }
+        }
+    }
+    let pattern: Vec<&str> = expected.lines().map(str::trim_end).collect();
+    let lines: Vec<&str> = actual.lines().map(str::trim_end).collect();
+    assert!(
+        matches(&pattern, &lines),
+        "the output does not match the book.\n--- the book shows:\n{expected}\n--- this run printed:\n{actual}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assert_text_matches;
+
+    #[test]
+    fn wildcards_match_within_a_line_and_across_lines() {
+        assert_text_matches("a [..] c\n...\nend\n", "a b c\nx\ny\nend\n");
+        assert_text_matches("port [..]\n", "port 4242\n");
+        assert_text_matches("...\n", "");
+    }
+
+    #[test]
+    #[should_panic(expected = "does not match")]
+    fn a_different_line_fails() {
+        assert_text_matches("a [..] c\n", "a b d\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "does not match")]
+    fn a_missing_line_fails() {
+        assert_text_matches("one\ntwo\n", "one\n");
+    }
+}

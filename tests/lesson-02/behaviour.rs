@@ -16,6 +16,7 @@ use predicates::prelude::*;
 use testkit::{Server, TIMEOUT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-02");
+const PAGE: &str = "../../book/src/ch02-udp-vs-tcp.md";
 
 /// A UDP socket connected to `addr`, whose reads fail after [`TIMEOUT`] instead of hanging.
 fn udp_client(addr: &str) -> UdpSocket {
@@ -101,6 +102,39 @@ fn server_drop_every_drops_exactly_every_nth_datagram() {
     let line = server.expect_stderr("\"m2\", dropped (simulated loss)");
     assert!(line.starts_with("#2 from"), "log line: {line:?}");
     server.expect_stderr("\"m4\", dropped (simulated loss)");
+}
+
+#[test]
+fn binding_anything_but_loopback_prints_a_warning() {
+    let line = testkit::warning_off_loopback(BIN);
+    assert!(
+        line.contains("anyone who can reach this address can make this server send datagrams"),
+        "{line}"
+    );
+}
+
+#[test]
+fn help_shows_the_loopback_default() {
+    testkit::assert_loopback_default(BIN, lesson_02::DEFAULT_ADDR);
+}
+
+#[test]
+fn a_lossy_session_looks_as_the_chapter_shows() {
+    let mut server = Server::start(BIN, &["server", "127.0.0.1:0", "--drop-every", "3"]);
+    let output = testkit::client(BIN)
+        .args(["client", server.addr()])
+        .write_stdin("one\ntwo\nthree\n")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    testkit::assert_text_matches(&testkit::book_block(PAGE, "client_session"), &stdout);
+    // The server's side: one log line per datagram, the third one dropped.
+    let log: Vec<String> = (0..3).map(|_| server.expect_stderr(" from ")).collect();
+    testkit::assert_text_matches(
+        &testkit::book_block(PAGE, "server_log"),
+        &(log.join("\n") + "\n"),
+    );
 }
 
 #[test]
@@ -196,6 +230,47 @@ fn three_tcp_writes_read_as_one() {
         got, b"onetwothree",
         "one read returned all three writes, glued together"
     );
+}
+
+/// The chapter's note on `MSG_WAITALL`: it waits for every byte the buffer asks for, across
+/// writes made apart in time, and it consumes them, so it is no stand-in for "peek until
+/// buffered, then one plain read".
+#[cfg(unix)]
+#[test]
+fn msg_waitall_waits_for_every_byte_and_consumes_them() {
+    use std::io::Write;
+    use std::mem::MaybeUninit;
+    use std::net::{TcpListener, TcpStream};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut writer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (reader, _) = listener.accept().unwrap();
+    reader.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let writes = thread::spawn(move || {
+        for message in [&b"one"[..], b"two", b"three"] {
+            writer.write_all(message).unwrap();
+            // Not synchronisation: the writes are made apart in time on purpose, and the
+            // assertions hold however long the pauses turn out to be.
+            thread::sleep(Duration::from_millis(50));
+        }
+        // Returned, not dropped: a close would let the peek below see end of stream.
+        writer
+    });
+    let mut buf = [MaybeUninit::<u8>::uninit(); 11];
+    let n = socket2::SockRef::from(&reader)
+        .recv_with_flags(&mut buf, libc::MSG_WAITALL)
+        .unwrap();
+    assert_eq!(n, 11, "one call returned all three writes");
+    // Consumed: nothing is left to peek at.
+    reader
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let err = reader.peek(&mut [0u8; 1]).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{err}"
+    );
+    let _writer = writes.join().unwrap();
 }
 
 #[test]

@@ -33,7 +33,6 @@ fn text(bytes: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(bytes))
 }
 
-// ANCHOR: demo_boundaries
 fn boundaries(out: &mut impl Write) -> anyhow::Result<()> {
     let messages: [&[u8]; 3] = [b"one", b"two", b"three"];
     writeln!(out)?;
@@ -63,7 +62,6 @@ fn boundaries(out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out, "[tcp] read #1: {} bytes {}", read.len(), text(&read))?;
     Ok(())
 }
-// ANCHOR_END: demo_boundaries
 
 fn no_connection(out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out)?;
@@ -166,6 +164,7 @@ fn loss(out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out, "[client] {tally}")?;
     Ok(())
 }
+// ANCHOR_END: demo_loss
 
 /// Prints the server's next log line, with the client's port (it varies) left out.
 fn show(out: &mut impl Write, log: &Receiver<String>) -> anyhow::Result<()> {
@@ -180,4 +179,3 @@ fn show(out: &mut impl Write, log: &Receiver<String>) -> anyhow::Result<()> {
     writeln!(out, "[server] {line}")?;
     Ok(())
 }
-// ANCHOR_END: demo_loss

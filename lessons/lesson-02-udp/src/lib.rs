@@ -87,6 +87,24 @@ pub fn describe(data: &[u8]) -> String {
     }
 }
 
+// ANCHOR: warning
+/// The warning the server prints when it listens anywhere but loopback, or `None` on loopback.
+///
+/// An echo server runs no commands, but it answers anyone, at the sender's address written in
+/// the datagram. UDP does not check that address: a forged one turns the server into a tool that
+/// sends datagrams to a third machine (or to another echo server, back and forth forever).
+pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    Some(format!(
+        "warning: listening on {addr}, which is not a loopback address: anyone who can reach \
+         this address can make this server send datagrams, to any address they write as the \
+         sender's. Use 127.0.0.1 unless you mean it."
+    ))
+}
+// ANCHOR_END: warning
+
 // ANCHOR: client_socket
 /// The client's socket: bound to any local port, and *connected* to the server.
 ///
@@ -251,7 +269,9 @@ pub fn tcp_stream(messages: &[&[u8]]) -> io::Result<Vec<u8>> {
     let n = reader.read(&mut buf)?;
     Ok(buf[..n].to_vec())
 }
+// ANCHOR_END: tcp_stream
 
+// ANCHOR: wait_until_buffered
 /// Waits (at most `limit`) until `total` bytes sit in the stream's receive buffer.
 ///
 /// `peek` copies what is buffered without consuming it, so we can look until all the
@@ -278,9 +298,8 @@ pub fn wait_until_buffered(stream: &TcpStream, total: usize, limit: Duration) ->
         thread::sleep(Duration::from_millis(1));
     }
 }
-// ANCHOR_END: tcp_stream
+// ANCHOR_END: wait_until_buffered
 
-// ANCHOR: dead_port
 /// A local address where nobody listens for UDP: bind port 0, note the port the OS chose,
 /// and close the socket again.
 pub fn unused_udp_addr() -> io::Result<SocketAddr> {
@@ -294,6 +313,7 @@ pub fn unused_tcp_addr() -> io::Result<SocketAddr> {
     TcpListener::bind("127.0.0.1:0")?.local_addr()
 }
 
+// ANCHOR: dead_port
 /// What a socket heard after it sent a datagram.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Heard {
@@ -330,6 +350,14 @@ pub fn send_connected(addr: SocketAddr, wait: Duration) -> io::Result<(usize, He
     Ok((sent, heard))
 }
 
+/// A TCP connect needs an answer before it returns: where nobody listens, the peer's system
+/// answers the SYN with a reset, and `connect` fails at once with `ConnectionRefused`.
+pub fn tcp_connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    TcpStream::connect_timeout(&addr, WAIT)
+}
+// ANCHOR_END: dead_port
+
+/// A receive's result, as the demo reports it: a timeout is silence, not an error.
 fn hear(received: io::Result<Vec<u8>>) -> Heard {
     match received {
         Ok(data) => Heard::Datagram(data),
@@ -337,13 +365,6 @@ fn hear(received: io::Result<Vec<u8>>) -> Heard {
         Err(e) => Heard::Error(e.kind()),
     }
 }
-
-/// A TCP connect needs an answer before it returns: where nobody listens, the peer's system
-/// answers the SYN with a reset, and `connect` fails at once with `ConnectionRefused`.
-pub fn tcp_connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    TcpStream::connect_timeout(&addr, WAIT)
-}
-// ANCHOR_END: dead_port
 
 // ANCHOR: truncation
 /// Sends a `big`-byte datagram and then `small`, and receives both with a `buf_len`-byte
@@ -367,7 +388,9 @@ pub fn truncate_datagram(
     let second = recv_truncating(&receiver, &mut buf)?;
     Ok((first, buf[..second].to_vec()))
 }
+// ANCHOR_END: truncation
 
+// ANCHOR: recv_truncating
 /// `recv` that treats a truncated datagram the same way on every system.
 ///
 /// Unix returns the bytes that fit, as a success. Windows fills the buffer the same way but
@@ -380,4 +403,4 @@ pub fn recv_truncating(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> 
         other => other,
     }
 }
-// ANCHOR_END: truncation
+// ANCHOR_END: recv_truncating

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use lesson_02::{DEFAULT_ADDR, DEFAULT_TIMEOUT, client_session, client_socket, serve};
+use lesson_02::{
+    DEFAULT_ADDR, DEFAULT_TIMEOUT, client_session, client_socket, exposure_warning, serve,
+};
 
 /// Lesson 2: UDP vs TCP — a UDP echo server and client.
 #[derive(Parser)]
@@ -21,7 +23,8 @@ struct Cli {
 enum Command {
     /// Run the UDP echo server until interrupted.
     Server {
-        /// Address to listen on (port 0 lets the OS choose).
+        /// Address to listen on. The default is loopback, reachable only from this machine;
+        /// any other address prints a warning. Port 0 lets the OS choose.
         #[arg(default_value = DEFAULT_ADDR)]
         addr: String,
         /// Simulate loss: ignore every N-th datagram (the 2nd, 4th, … with N = 2).
@@ -45,7 +48,12 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Server { addr, drop_every } => {
             let socket = UdpSocket::bind(&addr).with_context(|| format!("cannot bind {addr}"))?;
-            announce(socket.local_addr()?)?;
+            let local = socket.local_addr()?;
+            announce(local)?;
+            // A warning, not a refusal: serving other machines is a fair wish, if a conscious one.
+            if let Some(warning) = exposure_warning(local) {
+                eprintln!("{warning}");
+            }
             serve(&socket, drop_every.map(NonZeroU64::get), &mut |line| {
                 eprintln!("{line}")
             })

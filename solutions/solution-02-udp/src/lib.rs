@@ -46,7 +46,9 @@ impl PingStats {
         100.0 * (self.sent - self.received) as f64 / self.sent as f64
     }
 }
+// ANCHOR_END: ping_stats
 
+// ANCHOR: ping_stats_display
 impl fmt::Display for PingStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -72,7 +74,7 @@ impl fmt::Display for PingStats {
         Ok(())
     }
 }
-// ANCHOR_END: ping_stats
+// ANCHOR_END: ping_stats_display
 
 // ANCHOR: ping_once
 /// Exercise 2.2: a pinger that late replies cannot fool.

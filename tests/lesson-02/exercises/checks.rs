@@ -109,7 +109,7 @@ fn ping(socket: &UdpSocket, seq: u64) -> Option<Duration> {
 }
 
 #[test]
-fn a_late_reply_is_not_taken_for_the_current_ping() {
+fn ping_once_skips_a_late_reply_to_an_earlier_ping() {
     // Ping 1's reply is held back and only sent when ping 2 arrives; ping 2 gets no reply.
     let (addr, server) = scripted_server(&[&[], &["ping 1"]]);
     let socket = pinger(addr);
@@ -127,7 +127,7 @@ fn a_late_reply_is_not_taken_for_the_current_ping() {
 }
 
 #[test]
-fn the_right_reply_is_found_behind_a_late_one() {
+fn ping_once_finds_its_reply_behind_a_late_one() {
     // Ping 2 gets the late reply to ping 1 first, then its own; ping 3 is answered at once;
     // ping 4 gets nothing. A pinger that takes any datagram falls one reply behind.
     let (addr, server) = scripted_server(&[&[], &["ping 1", "ping 2"], &["ping 3"], &[]]);
@@ -145,7 +145,7 @@ fn the_right_reply_is_found_behind_a_late_one() {
 }
 
 #[test]
-fn a_reply_must_match_the_whole_sequence_number() {
+fn ping_once_matches_the_whole_sequence_number() {
     // `ping 12` starts with `ping 1`, but it is not ping 1's reply.
     let (addr, server) = scripted_server(&[&["ping 12"]]);
     let socket = pinger(addr);
@@ -158,7 +158,7 @@ fn a_reply_must_match_the_whole_sequence_number() {
 }
 
 #[test]
-fn the_timeout_bounds_the_whole_wait() {
+fn ping_once_bounds_the_whole_wait_by_the_timeout() {
     // A stale reply arrives right away; it must not restart the clock, and the ping must
     // still give up after about PING_TIMEOUT.
     let (addr, server) = scripted_server(&[&["ping 0"]]);

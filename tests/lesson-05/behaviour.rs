@@ -291,6 +291,56 @@ fn the_original_python_client_gets_every_byte() {
     }
 }
 
+const PAGE: &str = "../../book/src/ch05-length-prefix.md";
+
+#[test]
+fn the_scripted_client_prints_what_the_chapter_shows() {
+    let server = server(&[]);
+    // stdout and stderr together, as the chapter shows them: `2>&1` through sh. The client
+    // flushes each reply before it writes its note on stderr, so the order is fixed; where
+    // the one read ends varies, and the chapter shows `[..]` there. No backtrace under the
+    // final error, whatever the environment says.
+    let output = testkit::client("sh")
+        .args(["-c", "\"$0\" client \"$1\" 2>&1", BIN, server.addr()])
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .write_stdin("echo hello\ntrue\nseq 1 100000\necho next\n")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    testkit::assert_text_matches(
+        &testkit::book_block(PAGE, "lesson-client"),
+        &String::from_utf8_lossy(&output.stdout),
+    );
+}
+
+#[test]
+fn the_shipped_original_client_runs_as_the_chapter_shows() {
+    if !testkit::have_tool("python3", "--version") {
+        return;
+    }
+    let mut server = server(&[]);
+    // The very file the chapter tells the reader to run, unchanged, with the server's address
+    // as its argument instead of its default 127.0.0.1:8080.
+    let output = testkit::client("python3")
+        .args(["python/original_client.py", server.addr()])
+        // It prints a Chinese label: UTF-8, whatever this machine's locale is.
+        .env("PYTHONIOENCODING", "utf-8")
+        .write_stdin("echo hello\ntrue\nquit\n")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    testkit::assert_text_matches(
+        &testkit::book_block(PAGE, "original-client"),
+        &String::from_utf8_lossy(&output.stdout),
+    );
+    server.expect_stderr("closed the connection normally");
+}
+
 // ---- What the lab shows about the protocol ----
 
 #[test]
@@ -400,7 +450,7 @@ fn the_server_takes_an_acknowledgement_cut_by_the_lab() {
 
 #[test]
 fn a_wrong_acknowledgement_ends_that_connection_at_once() {
-    // The idle timeout is 30 s and `expect_stderr` waits 10 s at most: a server that waited
+    // The idle timeout is 300 s and `expect_stderr` waits 10 s at most: a server that waited
     // for the other 8 bytes of "recv_ready" would fail this test.
     let mut server = server(&[]);
     for (ack, shown) in [
@@ -669,6 +719,11 @@ fn help_shows_the_loopback_default() {
         .assert()
         .success()
         .stdout(contains("--idle-timeout"))
+        // Five minutes: a student reading a reply between two commands keeps the connection.
+        .stdout(contains(format!(
+            "[default: {}]",
+            lesson_05::DEFAULT_IDLE_TIMEOUT.as_secs()
+        )))
         .stdout(contains("--max-output"));
 }
 

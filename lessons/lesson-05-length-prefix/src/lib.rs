@@ -20,7 +20,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use course_cli::next_command;
-use lesson_03::{Limits, Outcome, describe, run_command, shell_command};
+use lesson_03::{Limits, describe, run_command, shell_command};
 
 pub mod demo;
 pub mod exercises;
@@ -49,8 +49,10 @@ pub const MAX_LENGTH_DIGITS: usize = 20;
 pub const DEFAULT_MAX_OUTPUT: usize = 8 * 1024 * 1024;
 
 /// How long the server waits for a client to send something (or to take what it sends)
-/// before it gives up on that client.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// before it gives up on that client: five minutes, long enough for a person to read a reply
+/// and think before typing the next command, short enough that a client that went silent
+/// does not hold this one-client-at-a-time server for ever.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How long the client waits for the server: longer than the server's default command time
 /// limit (10 s), so a slow command is not mistaken for a dead server.
@@ -157,7 +159,9 @@ pub fn communication_loop<S: Read + Write>(
         let command = String::from_utf8_lossy(&buf[..n]).into_owned();
         log(format!("running {command:?}"));
         let (output, summary) = match run_command(shell_command(&command), &config.limits) {
-            Ok(outcome) => (output_of(&outcome), outcome.summary()),
+            // What the command printed, with chapter 3's note if it was cut or killed. There is
+            // no "printed nothing" line, as chapter 3 needed: the length 0 says it.
+            Ok(outcome) => (outcome.output_with_notes(), outcome.summary()),
             Err(e) => (
                 format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
                 format!("could not run: {e}"),
@@ -229,14 +233,6 @@ pub fn expect_ack(conn: &mut impl Read) -> io::Result<()> {
 }
 // ANCHOR_END: expect_ack
 
-// ANCHOR: output
-/// The bytes the server sends for a command: what it printed, plus chapter 3's note if it was
-/// cut or killed. Unlike chapter 3 there is no "printed nothing" line: a length of 0 says it.
-pub fn output_of(outcome: &Outcome) -> Vec<u8> {
-    outcome.output_with_notes()
-}
-// ANCHOR_END: output
-
 // ---------------------------------------------------------------------------------------------
 // The client
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +292,9 @@ pub fn recv_length(conn: &mut impl Read) -> io::Result<usize> {
     }
     parse_length(&buf[..n])
 }
+// ANCHOR_END: recv_length
+
+// ANCHOR: parse_length
 
 /// Checks a length message: ASCII digits only, at most [`MAX_LENGTH_DIGITS`] of them, and no
 /// more than [`MAX_REPLY`].
@@ -338,7 +337,7 @@ fn preview(bytes: &[u8]) -> String {
     let more = if bytes.len() > 16 { "..." } else { "" };
     format!("\"{}\"{more}", shown.escape_ascii())
 }
-// ANCHOR_END: recv_length
+// ANCHOR_END: parse_length
 
 // ANCHOR: recv_reply
 /// Receives the reply with ONE read of up to `length` bytes. This is the lesson's flaw,

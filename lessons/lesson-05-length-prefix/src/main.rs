@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lesson_05::{
-    DEFAULT_ADDR, DEFAULT_MAX_OUTPUT, ServerConfig, client_session, connection_loop,
-    exposure_warning,
+    DEFAULT_ADDR, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_OUTPUT, ServerConfig, client_session,
+    connection_loop, exposure_warning,
 };
 
 /// Lesson 5: a remote shell whose server announces each reply's length and waits for
@@ -37,7 +37,7 @@ enum Command {
         max_output: usize,
         /// Close a connection whose client sends nothing (or takes nothing) for this many
         /// seconds, so that one silent client cannot hold the server.
-        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs())]
         idle_timeout: u64,
     },
     /// Send each line of standard input as a command and print the output. The output is

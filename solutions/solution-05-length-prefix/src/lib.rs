@@ -44,8 +44,8 @@ pub fn recv_exact(conn: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
 pub fn send_all(conn: &mut impl Write, mut data: &[u8]) -> io::Result<()> {
     // Why a loop: `write` returns how many bytes it accepted, which may be fewer than it was
     // given (a full send buffer and a timeout, a signal, a non-blocking socket). Python's
-    // `send` is the same, and the original ignores its result: a long reply could lose its
-    // end without anyone noticing. `sendall`, like this loop, keeps going.
+    // `send` is the same, and the original's servers ignore its result: a long reply could
+    // lose its end without anyone noticing. `sendall`, like this loop, keeps going.
     // Why `while !data.is_empty()`: an empty message needs no write at all.
     while !data.is_empty() {
         match conn.write(data) {

@@ -34,7 +34,11 @@ fn the_python_client_puts_lists_and_gets_files_byte_for_byte() {
     fs::write(mine.path().join("名字 with spaces.txt"), "你好\n").unwrap();
     let server = Server::start(BIN, &["server", "127.0.0.1:0", "--root", path(&root)]);
 
-    let put = python(mine.path(), server.addr(), &["put", "big.bin", "名字 with spaces.txt"]);
+    let put = python(
+        mine.path(),
+        server.addr(),
+        &["put", "big.bin", "名字 with spaces.txt"],
+    );
     let out = stdout_of(&put);
     put.success();
     assert!(out.contains("put 'big.bin': 1048577 bytes, md5 "), "{out}");
@@ -44,7 +48,12 @@ fn the_python_client_puts_lists_and_gets_files_byte_for_byte() {
     assert_eq!(stdout_of(&ls), "big.bin\n名字 with spaces.txt\n");
     ls.success();
 
-    python(theirs.path(), server.addr(), &["get", "big.bin", "名字 with spaces.txt"]).success();
+    python(
+        theirs.path(),
+        server.addr(),
+        &["get", "big.bin", "名字 with spaces.txt"],
+    )
+    .success();
     assert_eq!(fs::read(theirs.path().join("big.bin")).unwrap(), big);
     assert_eq!(
         fs::read_to_string(theirs.path().join("名字 with spaces.txt")).unwrap(),
@@ -64,7 +73,11 @@ fn the_python_client_reports_refusals_and_keeps_going() {
 
     // A missing file is refused by the server, a path by the client itself, and the request
     // after both still works on the same connection.
-    let get = python(dir.path(), server.addr(), &["get", "missing", "../x", "here.txt"]);
+    let get = python(
+        dir.path(),
+        server.addr(),
+        &["get", "missing", "../x", "here.txt"],
+    );
     let out = stdout_of(&get);
     get.code(1);
     let lines: Vec<&str> = out.lines().collect();
@@ -91,11 +104,18 @@ fn a_file_damaged_on_the_way_is_caught_by_md5_and_not_saved() {
     };
     let lab = Proxy::on_loopback(server.socket_addr(), options).unwrap();
 
-    let get = python(dir.path(), &lab.local_addr().to_string(), &["get", "data.bin"]);
+    let get = python(
+        dir.path(),
+        &lab.local_addr().to_string(),
+        &["get", "data.bin"],
+    );
     let out = stdout_of(&get);
     get.code(1);
     assert!(out.starts_with("get data.bin: damaged on the way"), "{out}");
-    assert!(names_in(dir.path()).is_empty(), "nothing saved, not even a .part");
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "nothing saved, not even a .part"
+    );
 }
 
 fn tempdir() -> tempfile::TempDir {

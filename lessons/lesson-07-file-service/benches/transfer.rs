@@ -833,7 +833,7 @@ fn raw_serve(file: &Path) -> Result<()> {
         let sent = File::open(file).and_then(|mut file| {
             let mut buffer = vec![0u8; BUFFER_SIZE];
             loop {
-                let n = file.read(&mut buffer)?;
+                let n = lesson_07::read_some(&mut file, &mut buffer)?;
                 if n == 0 {
                     return Ok(());
                 }
@@ -909,7 +909,7 @@ fn md5_of(path: &Path) -> Result<Hashed> {
     let mut md5 = Md5::new();
     let mut hashing = Duration::ZERO;
     loop {
-        let n = file.read(&mut buffer)?;
+        let n = lesson_07::read_some(&mut file, &mut buffer)?;
         if n == 0 {
             break;
         }

@@ -145,6 +145,8 @@ impl<S: Read + Write> Client<S> {
                 self.max_file
             )));
         }
+        // ANCHOR_END: get
+        // ANCHOR: get_verify
         let bar = self.bar(size, "get", name);
         let received =
             receive_body_hashing_beside(&mut self.conn, temp.as_file_mut(), size, &mut |n| {
@@ -175,7 +177,7 @@ impl<S: Read + Write> Client<S> {
             elapsed: started.elapsed(),
         })
     }
-    // ANCHOR_END: get
+    // ANCHOR_END: get_verify
 
     // ANCHOR: put
     /// Sends the local file `name` to the server, which keeps it only if its MD5 matches.
@@ -273,6 +275,8 @@ pub fn session<S: Read + Write>(
             true => format!(", {:.1} MB/s", t.megabytes_per_second()),
             false => String::new(),
         };
+        // ANCHOR_END: session
+        // ANCHOR: dispatch
         let result = match (word, name) {
             ("get", Some(name)) => client
                 .get(name)
@@ -304,4 +308,4 @@ pub fn session<S: Read + Write>(
     }
     Ok(tally)
 }
-// ANCHOR_END: session
+// ANCHOR_END: dispatch

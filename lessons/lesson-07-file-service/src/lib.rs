@@ -149,7 +149,7 @@ pub fn write_header(conn: &mut impl Write, header: &Header) -> io::Result<()> {
 pub fn read_header(conn: &mut impl Read, max: usize) -> io::Result<Option<Header>> {
     let mut length = [0u8; 4];
     // The first byte on its own: 0 bytes here is a clean end, anywhere later it is a cut.
-    if conn.read(&mut length[..1])? == 0 {
+    if read_some(conn, &mut length[..1])? == 0 {
         return Ok(None);
     }
     conn.read_exact(&mut length[1..])
@@ -202,6 +202,20 @@ fn cut(what: &'static str) -> impl Fn(io::Error) -> io::Error {
 
 // ---- Bodies ----
 
+// ANCHOR: read_some
+/// One `read`, tried again if a signal interrupted it: `Interrupted` means no byte was
+/// delivered and none was lost (chapter 6's rule). `read_exact` and `io::copy` retry on their
+/// own; a loop that calls `read` itself must do it too.
+pub fn read_some(from: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match from.read(buffer) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            result => return result,
+        }
+    }
+}
+// ANCHOR_END: read_some
+
 /// The MD5 digest as the protocol writes it: 32 lowercase hex digits, as `md5sum` prints it.
 pub fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -224,7 +238,7 @@ pub fn send_body(
     let mut remaining = size;
     while remaining > 0 {
         let want = remaining.min(BUFFER_SIZE as u64) as usize;
-        let n = file.read(&mut buffer[..want])?;
+        let n = read_some(file, &mut buffer[..want])?;
         if n == 0 {
             return Err(io::Error::new(
                 ErrorKind::UnexpectedEof,
@@ -270,7 +284,7 @@ pub fn receive_body(
     let mut remaining = size;
     while remaining > 0 {
         let want = remaining.min(BUFFER_SIZE as u64) as usize;
-        let n = conn.read(&mut buffer[..want])?;
+        let n = read_some(conn, &mut buffer[..want])?;
         if n == 0 {
             // 0 means the peer closed: the body is incomplete, and nothing will be saved.
             return Err(cut_short(size - remaining, size));
@@ -329,6 +343,9 @@ pub fn receive_body_hashing_beside(
     })
 }
 
+// ANCHOR_END: receive_beside
+
+// ANCHOR: copy_body
 /// The copying half of [`receive_body_hashing_beside`]: socket to `out`, each chunk then handed to the hasher.
 fn copy_body(
     conn: &mut impl Read,
@@ -345,7 +362,7 @@ fn copy_body(
             .recv()
             .map_err(|_| io::Error::other("the hasher stopped"))?;
         let want = remaining.min(BUFFER_SIZE as u64) as usize;
-        let n = conn.read(&mut buffer[..want])?;
+        let n = read_some(conn, &mut buffer[..want])?;
         if n == 0 {
             // 0 means the peer closed: the body is incomplete, and nothing will be saved.
             return Err(cut_short(size - remaining, size));
@@ -363,7 +380,7 @@ fn copy_body(
     }
     Ok(write_error)
 }
-// ANCHOR_END: receive_beside
+// ANCHOR_END: copy_body
 
 // ---- Names ----
 
@@ -567,6 +584,51 @@ mod tests {
         receive_body(&mut conn, &mut out, 5, &mut |_| {}).unwrap();
         assert_eq!(out, b"abcde");
         assert_eq!(conn, b"TRAILER");
+    }
+
+    /// A reader whose every other call fails with `Interrupted`, as a read cut short by a
+    /// signal handler does (EINTR), before it hands out the next bytes.
+    struct Interrupting<R> {
+        inner: R,
+        interrupt: bool,
+    }
+
+    impl<R: Read> Read for Interrupting<R> {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::Error::from(ErrorKind::Interrupted));
+            }
+            self.inner.read(buffer)
+        }
+    }
+
+    fn interrupting(bytes: &[u8]) -> Interrupting<&[u8]> {
+        Interrupting {
+            inner: bytes,
+            interrupt: false,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again_everywhere() {
+        let data: Vec<u8> = (0..2 * BUFFER_SIZE + 3).map(|i| (i % 251) as u8).collect();
+        let size = data.len() as u64;
+        let mut wire = Vec::new();
+        write_header(&mut wire, &Header::file("a.txt", size)).unwrap();
+        let md5 = send_body(&mut interrupting(&data), &mut wire, size, &mut |_| {}).unwrap();
+        let header = read_header(&mut interrupting(&wire), 1024)
+            .unwrap()
+            .unwrap();
+        assert_eq!(header, Header::file("a.txt", size));
+        let body = &wire[wire.len() - data.len()..];
+        let mut out = Vec::new();
+        let got = receive_body(&mut interrupting(body), &mut out, size, &mut |_| {}).unwrap();
+        assert_eq!((out, got.md5), (data.clone(), md5.clone()));
+        let mut out = Vec::new();
+        let got = receive_body_hashing_beside(&mut interrupting(body), &mut out, size, &mut |_| {})
+            .unwrap();
+        assert_eq!((out, got.md5), (data, md5));
     }
 
     #[test]

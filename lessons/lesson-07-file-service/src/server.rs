@@ -92,6 +92,8 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
             }
             (&refusing, true)
         };
+        // ANCHOR_END: accept_loop
+        // ANCHOR: spawn_client
         let slot = Slot(Arc::clone(count));
         let (for_thread, log_for_thread) = (Arc::clone(&settings), Arc::clone(&log));
         let cache = Arc::clone(&cache);
@@ -134,7 +136,7 @@ impl Drop for Slot {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
-// ANCHOR_END: accept_loop
+// ANCHOR_END: spawn_client
 
 /// Tells a client over the cap that the server is busy, as the reply to its first request.
 ///
@@ -183,6 +185,9 @@ fn serve(mut conn: TcpStream, cx: &Context, slot: Slot) {
     });
 }
 
+// ANCHOR_END: serve
+
+// ANCHOR: requests
 /// The communication loop: one request after another. A refusal is a reply like any other;
 /// only a broken stream (an error returned here) ends the connection.
 fn requests(conn: &mut TcpStream, cx: &Context) -> io::Result<()> {
@@ -225,7 +230,7 @@ fn requests(conn: &mut TcpStream, cx: &Context) -> io::Result<()> {
         }
     }
 }
-// ANCHOR_END: serve
+// ANCHOR_END: requests
 
 // ANCHOR: get
 /// `get`: the file's header, its bytes, then the trailer with their MD5.
@@ -250,6 +255,8 @@ fn get(conn: &mut TcpStream, cx: &Context, name: &str) -> io::Result<()> {
         Ok(opened) => opened,
         Err(refused) => return write_header(conn, &Header::refusal(refused.0)),
     };
+    // ANCHOR_END: get
+    // ANCHOR: get_send
     let size = meta.len();
     let state = FileState::of(&meta);
     write_header(conn, &Header::file(name, size))?;
@@ -280,7 +287,7 @@ fn get(conn: &mut TcpStream, cx: &Context, name: &str) -> io::Result<()> {
     log(format!("{peer}: sent {name:?}, {size} bytes, md5 {md5}"));
     Ok(())
 }
-// ANCHOR_END: get
+// ANCHOR_END: get_send
 
 // ANCHOR: put
 /// `put`: check the request, say "go ahead", receive into a temporary file, compare digests,
@@ -320,6 +327,8 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     };
     write_header(conn, &Header::file(name, size))?;
     log(format!("{peer}: receiving {name:?}, {size} bytes"));
+    // ANCHOR_END: put
+    // ANCHOR: put_verify
 
     // A broken connection here returns early: `temp` is dropped, and the partial file with it.
     let received = receive_body(conn, temp.as_file_mut(), size, &mut |_| {})?;
@@ -364,7 +373,7 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     ));
     write_header(conn, &reply)
 }
-// ANCHOR_END: put
+// ANCHOR_END: put_verify
 
 fn received_md5(reply: &Header) -> &str {
     reply.md5.as_deref().unwrap_or("")
@@ -406,9 +415,15 @@ impl DigestCache {
     }
 }
 
+// ANCHOR_END: digest_cache
+
+// ANCHOR: file_state
 /// What identifies one version of one file: which file (device and inode), and its size and
-/// times. Any write changes the ctime, which no program can set back, so a file with the same
-/// state has the same bytes.
+/// times. A write changes the ctime, and an ordinary program cannot set it back, so a file with
+/// the same state almost surely has the same bytes. Almost: two writes within one tick of the
+/// file system's clock can leave every field the same, and root can set the clock back. Then a
+/// stale digest is sent, and the client reports a file that is fine as damaged: a false alarm,
+/// never a damaged file accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileState {
     device: u64,
@@ -439,4 +454,4 @@ impl FileState {
         }
     }
 }
-// ANCHOR_END: digest_cache
+// ANCHOR_END: file_state

@@ -47,6 +47,9 @@ pub fn list_detailed(root: &Path) -> io::Result<Vec<Entry>> {
     Ok(entries)
 }
 
+// ANCHOR_END: ls_detailed
+
+// ANCHOR: format_listing
 /// Exercise 7.1: the listing for a person to read, sizes right-aligned.
 pub fn format_listing(entries: &[Entry]) -> String {
     // Why measure first: a column is as wide as its widest cell, and that is only known once
@@ -63,7 +66,7 @@ pub fn format_listing(entries: &[Entry]) -> String {
         .map(|entry| format!("{:>width$}  {}\n", entry.size, entry.name))
         .collect()
 }
-// ANCHOR_END: ls_detailed
+// ANCHOR_END: format_listing
 
 // ANCHOR: delete
 /// Exercise 7.2: `delete`, confined to the folder.

@@ -18,10 +18,30 @@ fn server(extra: &[&str]) -> Server {
     Server::start(BIN, &args)
 }
 
+/// One read of `conn`, tried again when a signal interrupts it. Tests here start child
+/// processes (assert_cmd watches them with a SIGCHLD handler), and a socket read with a
+/// timeout is not restarted after a signal: it fails with `Interrupted`, which is no answer.
+fn read_some(conn: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match conn.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// Sends `command` and reads until `expected.len()` bytes arrived (or the read timeout).
 fn exchange(conn: &mut TcpStream, command: &str, expected: &[u8]) {
     conn.write_all(command.as_bytes()).unwrap();
-    let got = testkit::read_at_least(conn, expected.len());
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < expected.len() {
+        match read_some(conn, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("read failed after {:?}: {e}", String::from_utf8_lossy(&got)),
+        }
+    }
     assert_eq!(
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(expected),
@@ -34,7 +54,7 @@ fn read_until_suffix(conn: &mut TcpStream, suffix: &[u8]) -> Vec<u8> {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while !got.ends_with(suffix) {
-        match conn.read(&mut buf) {
+        match read_some(conn, &mut buf) {
             Ok(0) => panic!(
                 "connection closed after {:?}",
                 String::from_utf8_lossy(&got)
@@ -237,7 +257,7 @@ fn the_client_says_so_and_fails_when_the_server_hangs_up() {
         let (mut conn, _) = listener.accept().unwrap();
         conn.set_read_timeout(Some(TIMEOUT)).unwrap();
         let mut buf = [0u8; 64];
-        let n = conn.read(&mut buf).unwrap();
+        let n = read_some(&mut conn, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"echo hi");
         // Dropping `conn` closes it: the client's read returns 0 bytes.
     });
@@ -250,39 +270,129 @@ fn the_client_says_so_and_fails_when_the_server_hangs_up() {
     fake.join().unwrap();
 }
 
+/// Chapter 3, for the blocks whose output a test produces (`<!-- check: NAME -->`).
+const PAGE: &str = "../../book/src/ch03-remote-shell.md";
+
+/// The original tutorial's client, shipped with the lesson (fixed only to take an address).
+fn original_client() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/original_client.py")
+}
+
+/// Runs the original client with `input` piped in; returns its stdout, then its stderr.
+fn run_original_client(addr: &str, input: &str) -> (std::process::ExitStatus, String) {
+    let output = testkit::client("python3")
+        .arg(original_client())
+        .arg(addr)
+        // Its own messages are Chinese: print them as UTF-8 whatever the locale says.
+        .env("PYTHONIOENCODING", "utf-8")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status, text)
+}
+
 #[test]
-fn the_original_python_client_works_unchanged() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        println!("note: python3 is not installed; skipping the original client's test");
-        return;
-    }
-    // The original tutorial's client, minus its prompts: send the command's bytes, one
-    // recv(1024), decode as GBK.
-    const CLIENT: &str = r#"
-import socket, sys
-host, port = sys.argv[1].rsplit(':', 1)
-tcpclient = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-tcpclient.connect((host, int(port)))
-tcpclient.settimeout(10)
-for line in sys.stdin:
-    cmd = line.strip()
-    if not cmd:
-        continue
-    if cmd == 'quit':
-        break
-    tcpclient.send(cmd.encode('utf-8'))
-    msg = tcpclient.recv(1024)
-    print(msg.decode('gbk'))
-tcpclient.close()
-"#;
-    let mut server = server(&[]);
-    testkit::client("python3")
-        .args(["-c", CLIENT, server.addr()])
-        .write_stdin("echo hello\ntrue\nquit\n")
+fn the_client_session_in_the_book() {
+    // The server runs in a directory of its own, which `pwd` shows: `cd /usr` did not last.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["server", "127.0.0.1:0"]).current_dir(dir.path());
+    let server = Server::spawn(cmd);
+    let output = testkit::client(BIN)
+        .args(["client", server.addr()])
+        .write_stdin("echo $((6 * 7))\ncat /no/such/file\ncd /usr\npwd\nquit\n")
         .assert()
         .success()
-        .stdout("hello\n\n[remote shell: the command printed nothing, exit status 0]\n\n");
+        .get_output()
+        .stdout
+        .clone();
+    let printed = String::from_utf8(output).unwrap();
+    testkit::assert_text_matches(&testkit::book_block(PAGE, "client-session"), &printed);
+    assert!(printed.ends_with(&format!(
+        "{}\n",
+        dir.path().canonicalize().unwrap().display()
+    )));
+}
+
+#[test]
+fn nc_is_a_client_too() {
+    if !testkit::have_tool("nc", "-h") {
+        return;
+    }
+    let mut server = server(&[]);
+    let (host, port) = server.addr().rsplit_once(':').unwrap();
+    // OpenBSD's nc needs -N to close its side at the end of its input; without it, nc
+    // would wait for more from the server, and the server for another command.
+    let output = testkit::client("sh")
+        .args(["-c", &format!("printf 'echo hi\\n' | nc -N {host} {port}")])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    testkit::assert_text_matches(
+        &testkit::book_block(PAGE, "nc"),
+        &String::from_utf8(output).unwrap(),
+    );
+    // nc sent the newline too: the command is every byte that arrived.
+    server.expect_stderr(r#"running "echo hi\n""#);
     server.expect_stderr("closed the connection normally");
+}
+
+#[test]
+fn the_original_python_client_works_and_decodes_replies_as_gbk() {
+    if !testkit::have_tool("python3", "--version") {
+        return;
+    }
+    let mut server = server(&[]);
+    // ASCII replies come through; UTF-8 `你好` is read as GBK (mojibake); `你` alone is not
+    // valid GBK and kills the client.
+    let (status, printed) = run_original_client(
+        server.addr(),
+        "echo hello\ntrue\necho 你好\necho 你\nquit\n",
+    );
+    testkit::assert_text_matches(&testkit::book_block(PAGE, "original-client"), &printed);
+    assert!(!status.success());
+    server.expect_stderr(r#"running "echo 你""#);
+}
+
+#[test]
+fn the_original_client_fails_on_a_character_cut_at_1024_bytes() {
+    if !testkit::have_tool("python3", "--version") {
+        return;
+    }
+    let server = server(&[]);
+    // 1023 zeros, then the 3 bytes of `你`: recv(1024) ends after the character's first byte.
+    let (status, printed) = run_original_client(server.addr(), "printf '%01023d你' 0\nquit\n");
+    assert!(!status.success());
+    assert!(
+        printed.ends_with(
+            "UnicodeDecodeError: 'gbk' codec can't decode byte 0xe4 in position 1023: \
+             incomplete multibyte sequence\n"
+        ),
+        "{printed}"
+    );
+}
+
+#[test]
+fn gbk_bytes_reach_the_rust_client_as_replacement_characters() {
+    // `你好` in GBK is C4 E3 BA C3, what `cmd` on a Chinese Windows would print. We cannot run
+    // that here, so printf makes the same bytes.
+    let server = server(&[]);
+    let output = testkit::client(BIN)
+        .args(["client", server.addr()])
+        .write_stdin("printf '\\304\\343\\272\\303\\n'\nquit\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    testkit::assert_text_matches(
+        &testkit::book_block(PAGE, "gbk-bytes"),
+        &String::from_utf8(output).unwrap(),
+    );
 }
 
 // ---- Running a command, without the network ----

@@ -68,7 +68,7 @@ pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
 }
 // ANCHOR_END: warning
 
-// ANCHOR: connection_loop
+// ANCHOR: serve_one
 /// The connection loop: serve clients one after another, forever.
 ///
 /// Nothing a client does can end this loop: however a conversation ends, the server logs it
@@ -96,7 +96,9 @@ pub fn serve_one(listener: &TcpListener, limits: &Limits, log: &mut impl FnMut(S
         Err(e) => log(format!("{peer} disconnected abnormally: {}", e.kind())),
     }
 }
+// ANCHOR_END: serve_one
 
+// ANCHOR: communication_loop
 /// The communication loop: one read is one command; run it, send back what it printed.
 pub fn communication_loop<S: Read + Write>(
     conn: &mut S,
@@ -132,7 +134,7 @@ pub fn communication_loop<S: Read + Write>(
         conn.write_all(&reply)?;
     }
 }
-// ANCHOR_END: connection_loop
+// ANCHOR_END: communication_loop
 
 // ANCHOR: shell_command
 /// The command line, ready to run through the platform's shell.
@@ -168,7 +170,7 @@ pub struct Outcome {
     pub status: ExitStatus,
 }
 
-// ANCHOR: run_command
+// ANCHOR: run_spawn
 /// Runs `cmd` with stdin closed and stdout and stderr captured together, within `limits`.
 pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     // ONE pipe for both outputs. With two pipes we would have to read them in some order,
@@ -188,7 +190,9 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     // `cmd` still holds our copies of the pipe's write end. End of file only comes when
     // every write end is closed, so ours must go now, or the reader would wait forever.
     drop(cmd);
+    // ANCHOR_END: run_spawn
 
+    // ANCHOR: run_collect
     // A thread drains the pipe and hands us chunks. The channel is bounded, so a command
     // that prints faster than we store is slowed down rather than filling our memory.
     let (chunks, from_reader) = mpsc::sync_channel::<Vec<u8>>(8);
@@ -211,6 +215,8 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
             Err(RecvTimeoutError::Timeout) => break false,
         }
     };
+    // ANCHOR_END: run_collect
+    // ANCHOR: run_finish
     // The output is closed; the shell is normally gone too, but it could close its output
     // and keep running, so the deadline still applies to it.
     let status = if finished {
@@ -241,7 +247,9 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
         status,
     })
 }
+// ANCHOR_END: run_finish
 
+// ANCHOR: run_helpers
 /// Reads the pipe to its end, sending each chunk; stops early if nobody listens any more.
 fn drain(mut reader: io::PipeReader, chunks: mpsc::SyncSender<Vec<u8>>) {
     let mut buf = vec![0u8; 64 * 1024];
@@ -271,7 +279,7 @@ fn wait_until(child: &mut Child, deadline: Instant) -> io::Result<Option<ExitSta
         thread::sleep(Duration::from_millis(5));
     }
 }
-// ANCHOR_END: run_command
+// ANCHOR_END: run_helpers
 
 // ANCHOR: kill
 /// Kills the command and everything it started.
@@ -324,6 +332,7 @@ impl Outcome {
         reply
     }
 
+    // ANCHOR: never_empty
     /// The bytes sent back to the client: never empty.
     pub fn reply(&self) -> Vec<u8> {
         let mut reply = self.output_with_notes();
@@ -340,6 +349,7 @@ impl Outcome {
         }
         reply
     }
+    // ANCHOR_END: never_empty
 }
 // ANCHOR_END: reply
 

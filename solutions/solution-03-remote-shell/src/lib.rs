@@ -30,6 +30,8 @@ impl Session {
         &self.dir
     }
 
+    // ANCHOR_END: session
+    // ANCHOR: session_reply
     /// Runs one command line and returns the reply for the client.
     pub fn reply(&mut self, command_line: &str) -> Vec<u8> {
         // Why the server has to understand `cd` at all: every command runs in a new shell
@@ -63,7 +65,9 @@ impl Session {
             Err(e) => format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
         }
     }
+    // ANCHOR_END: session_reply
 
+    // ANCHOR: session_cd
     fn change_dir(&mut self, target: Option<&str>) -> io::Result<()> {
         let target = match target {
             // Why `HOME`: it is what a shell's `cd` uses. Without it there is no home to go
@@ -94,7 +98,7 @@ impl Session {
         Ok(())
     }
 }
-// ANCHOR_END: session
+// ANCHOR_END: session_cd
 
 // ANCHOR: allowed
 /// Characters that make the shell do more than run one program with arguments: chain (`;`,

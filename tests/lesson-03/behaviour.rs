@@ -18,25 +18,13 @@ fn server(extra: &[&str]) -> Server {
     Server::start(BIN, &args)
 }
 
-/// One read of `conn`, tried again when a signal interrupts it. Tests here start child
-/// processes (assert_cmd watches them with a SIGCHLD handler), and a socket read with a
-/// timeout is not restarted after a signal: it fails with `Interrupted`, which is no answer.
-fn read_some(conn: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
-    loop {
-        match conn.read(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
-}
-
 /// Sends `command` and reads until `expected.len()` bytes arrived (or the read timeout).
 fn exchange(conn: &mut TcpStream, command: &str, expected: &[u8]) {
     conn.write_all(command.as_bytes()).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while got.len() < expected.len() {
-        match read_some(conn, &mut buf) {
+        match testkit::read_some(conn, &mut buf) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e) => panic!("read failed after {:?}: {e}", String::from_utf8_lossy(&got)),
@@ -54,7 +42,7 @@ fn read_until_suffix(conn: &mut TcpStream, suffix: &[u8]) -> Vec<u8> {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while !got.ends_with(suffix) {
-        match read_some(conn, &mut buf) {
+        match testkit::read_some(conn, &mut buf) {
             Ok(0) => panic!(
                 "connection closed after {:?}",
                 String::from_utf8_lossy(&got)
@@ -257,7 +245,7 @@ fn the_client_says_so_and_fails_when_the_server_hangs_up() {
         let (mut conn, _) = listener.accept().unwrap();
         conn.set_read_timeout(Some(TIMEOUT)).unwrap();
         let mut buf = [0u8; 64];
-        let n = read_some(&mut conn, &mut buf).unwrap();
+        let n = testkit::read_some(&mut conn, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"echo hi");
         // Dropping `conn` closes it: the client's read returns 0 bytes.
     });

@@ -590,7 +590,7 @@ fn fake_server(script: impl FnOnce(TcpStream) + Send + 'static) -> (String, Join
 fn fake_length(length: &'static [u8]) -> (String, JoinHandle<()>) {
     fake_server(move |mut conn| {
         let mut buf = [0u8; 64];
-        let n = conn.read(&mut buf).unwrap();
+        let n = testkit::read_some(&mut conn, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"echo hi");
         conn.write_all(length).unwrap();
         let mut rest = Vec::new();
@@ -635,7 +635,7 @@ fn the_client_refuses_an_absurd_length() {
 fn the_client_says_so_when_the_server_hangs_up_instead_of_a_length() {
     let (addr, fake) = fake_server(|mut conn| {
         let mut buf = [0u8; 64];
-        let n = conn.read(&mut buf).unwrap();
+        let n = testkit::read_some(&mut conn, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"echo hi");
     });
     client_fails_saying(
@@ -649,7 +649,7 @@ fn the_client_says_so_when_the_server_hangs_up_instead_of_a_length() {
 fn the_client_says_so_when_the_server_hangs_up_instead_of_the_data() {
     let (addr, fake) = fake_server(|mut conn| {
         let mut buf = [0u8; 64];
-        let n = conn.read(&mut buf).unwrap();
+        let n = testkit::read_some(&mut conn, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"echo hi");
         conn.write_all(b"5").unwrap();
         let mut ack = [0u8; 10];

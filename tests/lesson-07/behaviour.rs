@@ -705,7 +705,7 @@ impl Relay {
             let mut left = limit;
             let mut buf = vec![0u8; 64 * 1024];
             while left > 0 {
-                let n = from.read(&mut buf[..left.min(64 * 1024)]).unwrap();
+                let n = testkit::read_some(&mut from, &mut buf[..left.min(64 * 1024)]).unwrap();
                 assert!(n > 0, "the stream ended before the relay's limit");
                 to.write_all(&buf[..n]).unwrap();
                 left -= n;

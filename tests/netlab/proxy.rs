@@ -328,7 +328,7 @@ fn an_unreachable_server_closes_the_client() {
     let mut conn = testkit::connect(&proxy.local_addr().to_string());
     let mut buf = [0u8; 16];
     assert_eq!(
-        conn.read(&mut buf).unwrap(),
+        testkit::read_some(&mut conn, &mut buf).unwrap(),
         0,
         "the proxy should close the client"
     );

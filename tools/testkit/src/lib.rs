@@ -304,18 +304,26 @@ pub fn client(bin: impl AsRef<OsStr>) -> assert_cmd::Command {
     cmd
 }
 
+/// One `read`, again if a signal interrupted it. A test process catches SIGCHLD (assert_cmd's
+/// timeout does, whenever any child of the test exits), and Linux does not restart a socket
+/// read that has a timeout (signal(7)): it fails with `Interrupted`, which is no answer at all.
+pub fn read_some(stream: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// Reads from `stream` until `expected` bytes arrived, end of stream, or the read timeout.
 pub fn read_at_least(stream: &mut impl Read, expected: usize) -> Vec<u8> {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while got.len() < expected {
-        match stream.read(&mut buf) {
+        match read_some(stream, &mut buf) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            // A signal (assert_cmd's timeout catches SIGCHLD whenever any child of the test
-            // process exits) interrupts a read that has a timeout, and Linux does not restart
-            // such reads (signal(7)): not an error, just read again.
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => panic!("read failed after {} of {expected} bytes: {e}", got.len()),
         }
     }

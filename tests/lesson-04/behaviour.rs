@@ -247,6 +247,62 @@ fn help_shows_the_loopback_default() {
     testkit::assert_loopback_default(BIN, lesson_04::DEFAULT_ADDR);
 }
 
+// ---- The receive buffer (the chapter's deep dive "why the bytes travel the way they do") ----
+
+/// On Linux a fresh connection's receive buffer is the middle number of `tcp_rmem` (128 KiB on
+/// the machine the course is tested on), and the kernel grows it as the program reads
+/// (autotuning), so no fixed kernel number bounds what one read can return.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_fresh_receive_buffer_is_tcp_rmem_default_and_grows_as_the_program_reads() {
+    use std::io::Read;
+    use std::net::TcpStream;
+
+    let sysctl = |name: &str| {
+        std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let default: usize = sysctl("tcp_rmem")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("tcp_rmem holds three numbers");
+    if sysctl("tcp_moderate_rcvbuf").trim() == "0" {
+        eprintln!("skipped: autotuning is off here (net.ipv4.tcp_moderate_rcvbuf = 0)");
+        return;
+    }
+    let size = |conn: &TcpStream| socket2::SockRef::from(conn).recv_buffer_size().unwrap();
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut reader = testkit::connect(&listener.local_addr().unwrap().to_string());
+    let (mut writer, _) = listener.accept().unwrap();
+    assert_eq!(
+        size(&reader),
+        default,
+        "a fresh connection's receive buffer"
+    );
+
+    // 64 MiB, read as fast as it comes.
+    const MIB: usize = 1 << 20;
+    let sender = std::thread::spawn(move || {
+        let chunk = vec![0u8; MIB];
+        for _ in 0..64 {
+            writer.write_all(&chunk).unwrap();
+        }
+    });
+    let mut buf = vec![0u8; MIB];
+    let mut got = 0;
+    while got < 64 * MIB {
+        let n = reader.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended after {got} bytes");
+        got += n;
+    }
+    sender.join().unwrap();
+    let grown = size(&reader);
+    eprintln!("receive buffer: {default} bytes fresh, {grown} after 64 MiB");
+    assert!(grown > default, "autotuning should have grown it: {grown}");
+}
+
 // ---- The trace format ----
 
 #[test]

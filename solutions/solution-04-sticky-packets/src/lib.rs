@@ -54,7 +54,7 @@ impl<S: Read + Write> LineConnection<S> {
 }
 // ANCHOR_END: line_connection
 
-// ANCHOR: dot_framing
+// ANCHOR: dot_frame
 /// The end marker: a line holding only a dot.
 const END: &[u8] = b".\n";
 
@@ -83,7 +83,9 @@ pub fn dot_frame(output: &[u8]) -> Vec<u8> {
     framed.extend_from_slice(END);
     framed
 }
+// ANCHOR_END: dot_frame
 
+// ANCHOR: read_dot_framed
 /// Exercise 4.2, part 2: read ONE dot-framed reply.
 pub fn read_dot_framed(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut output = Vec::new();
@@ -114,4 +116,4 @@ pub fn read_dot_framed(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
         output.extend_from_slice(content);
     }
 }
-// ANCHOR_END: dot_framing
+// ANCHOR_END: read_dot_framed

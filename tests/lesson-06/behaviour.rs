@@ -486,7 +486,7 @@ fn next_client_is_served(server: &mut Server) {
 #[test]
 fn a_wrong_acknowledgement_is_refused_at_once() {
     for wrong in [&b"ok"[..], b"\xff\xfegarbage!", b"recv_readY"] {
-        // The default idle timeout (30 s) is far longer than `expect_stderr` waits (10 s):
+        // The default idle timeout (300 s) is far longer than `expect_stderr` waits (10 s):
         // the server must notice from the bytes, not from the silence.
         let mut server = server(&[]);
         let mut conn = testkit::connect(server.addr());

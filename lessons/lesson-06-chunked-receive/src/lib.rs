@@ -46,8 +46,9 @@ pub const MAX_LENGTH_DIGITS: usize = 20;
 pub const DEFAULT_MAX_OUTPUT: usize = 8 * 1024 * 1024;
 
 /// How long the server waits on a silent client (for a command, an acknowledgement, or room to
-/// write) before it gives up on that connection and serves the next one.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// write) before it gives up on that connection and serves the next one. Five minutes: a person
+/// reading the book between two commands counts as silent, and must not lose the session.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How long the client waits for the server. It must be longer than the server's time limit for
 /// a command (10 s by default), or a slow command would look like a dead server.
@@ -129,7 +130,9 @@ pub fn serve_one(listener: &TcpListener, settings: &Settings, log: &mut impl FnM
         },
     });
 }
+// ANCHOR_END: connection_loop
 
+// ANCHOR: communication_loop
 /// The communication loop: a command, its length, the client's `recv_ready`, the data.
 pub fn communication_loop<S: Read + Write>(
     conn: &mut S,
@@ -153,7 +156,6 @@ pub fn communication_loop<S: Read + Write>(
     }
     Ok(())
 }
-// ANCHOR_END: connection_loop
 
 /// The server's one read for a command; `None` when the client has closed the connection.
 ///
@@ -172,6 +174,7 @@ pub fn recv_command(conn: &mut impl Read) -> io::Result<Option<String>> {
         }
     }
 }
+// ANCHOR_END: communication_loop
 
 // ANCHOR: send_reply
 /// Sends one reply: its length, then (once the client is ready) its bytes.
@@ -193,7 +196,9 @@ pub fn send_reply<S: Read + Write>(
     // 3. The data, all of it: `write_all` loops until every byte is written.
     conn.write_all(reply)
 }
+// ANCHOR_END: send_reply
 
+// ANCHOR: read_ack
 /// Reads the client's `recv_ready`, however the network cut it, and fails as soon as what has
 /// arrived cannot become `recv_ready`.
 pub fn read_ack(conn: &mut impl Read) -> io::Result<()> {
@@ -230,7 +235,7 @@ pub fn read_ack(conn: &mut impl Read) -> io::Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: send_reply
+// ANCHOR_END: read_ack
 
 /// The reply for a command: what it printed, plus chapter 3's note if the output was cut or
 /// the command timed out. Unlike lesson 3's reply, it may be empty: the length `0` says so.

@@ -34,7 +34,7 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
         timeout: Duration,
         /// Close a connection whose client has been silent this many seconds.
-        #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+        #[arg(long, value_name = "SECS", default_value = "300", value_parser = seconds)]
         idle_timeout: Duration,
         /// Keep at most this many bytes of a command's output (8 MiB by default); the reply
         /// says when it was cut.

@@ -7,7 +7,7 @@ use lesson_06::CHUNK_SIZE;
 /// The most bytes a LEB128 varint for a `u64` can take: 64 bits, 7 per byte.
 const MAX_VARINT_BYTES: usize = 10;
 
-// ANCHOR: varint
+// ANCHOR: varint_send
 /// Exercise 6.1: a varint length prefix, then the payload, in one write.
 pub fn send_varint_frame(conn: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     let mut frame = Vec::with_capacity(MAX_VARINT_BYTES + payload.len());
@@ -31,7 +31,9 @@ pub fn send_varint_frame(conn: &mut impl Write, payload: &[u8]) -> io::Result<()
     // acknowledgement under Nagle's algorithm; the chapter's benchmark shows the cost.
     conn.write_all(&frame)
 }
+// ANCHOR_END: varint_send
 
+// ANCHOR: varint_recv
 /// Exercise 6.1: receive one varint-framed message.
 pub fn recv_varint_frame(conn: &mut impl Read, max: u64) -> io::Result<Vec<u8>> {
     let mut length = 0u64;
@@ -72,6 +74,8 @@ pub fn recv_varint_frame(conn: &mut impl Read, max: u64) -> io::Result<Vec<u8>> 
             format!("a varint length longer than {MAX_VARINT_BYTES} bytes"),
         ));
     }
+    // ANCHOR_END: varint_recv
+    // ANCHOR: varint_payload
     // Why check before reading the payload: the number came from the network. Refusing it
     // here costs nothing; allocating it first could cost all our memory.
     if length > max {
@@ -96,7 +100,7 @@ pub fn recv_varint_frame(conn: &mut impl Read, max: u64) -> io::Result<Vec<u8>> 
     }
     Ok(payload)
 }
-// ANCHOR_END: varint
+// ANCHOR_END: varint_payload
 
 // ANCHOR: recv_to_writer
 /// Exercise 6.2: receive a reply straight into a writer, one chunk at a time.

@@ -68,6 +68,71 @@ fn a_reset_client_is_logged_and_the_next_client_is_served() {
     assert!(server.is_running());
 }
 
+/// What a crash looks like on Linux: a killed client process closes with FIN, because its
+/// kernel closes its sockets for it, and nothing was left unread.
+#[test]
+fn a_killed_client_process_closes_its_connection_normally() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut server = tcp_server();
+    let mut child = testkit::KillOnDrop(
+        Command::new(BIN)
+            .args(["client", server.addr()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    server.expect_stderr("connected from");
+    let mut stdin = child.0.stdin.take().unwrap();
+    writeln!(stdin, "hello").unwrap();
+    // The printed echo proves the client read everything the server sent. Its stdout closes
+    // if it dies, so this read cannot hang.
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "hello\n");
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    server.expect_stderr("closed the connection normally");
+    drop(stdin);
+}
+
+/// A reset comes from closing with unread data: here the echo, waiting in the client's
+/// receive buffer.
+#[test]
+fn closing_with_an_unread_echo_resets_the_connection() {
+    let mut server = tcp_server();
+    let conn = connect(server.addr());
+    server.expect_stderr("connected from");
+    (&conn).write_all(b"never read").unwrap();
+    // `peek` waits (bounded by the read timeout) until the echo is here, and leaves it unread.
+    conn.peek(&mut [0u8; 1]).unwrap();
+    drop(conn);
+    server.expect_stderr("disconnected abnormally: connection reset");
+    assert!(server.is_running());
+}
+
+#[test]
+fn binding_anything_but_loopback_prints_a_warning() {
+    let line = testkit::warning_off_loopback(BIN);
+    assert!(
+        line.contains("anyone who can reach this address can connect to this server"),
+        "{line}"
+    );
+}
+
+#[test]
+fn loopback_needs_no_warning_and_is_the_default() {
+    assert_eq!(
+        lesson_01::exposure_warning("127.0.0.1:8080".parse().unwrap()),
+        None
+    );
+    testkit::assert_loopback_default(BIN, lesson_01::DEFAULT_ADDR);
+}
+
 #[test]
 fn the_client_sends_each_line_skips_empty_ones_and_stops_at_quit() {
     let server = tcp_server();

@@ -62,7 +62,8 @@ impl Listener for UnixListener {
 /// The connection loop: serve clients one after another, forever.
 ///
 /// Nothing a client does can end this loop: however a conversation ends, the server logs
-/// it and goes back to `accept`.
+/// it and goes back to `accept`. `log` gets one line per event and decides where it goes:
+/// `main` prints it to stderr, the demo sends it to its narrator.
 pub fn connection_loop<L: Listener>(listener: &L, log: &mut impl FnMut(String)) -> ! {
     loop {
         serve_one(listener, log);
@@ -110,6 +111,22 @@ pub fn communication_loop<S: Read + Write>(conn: &mut S) -> io::Result<()> {
     }
 }
 // ANCHOR_END: communication_loop
+
+// ANCHOR: warning
+/// The warning every server in the course prints when it listens anywhere but loopback.
+///
+/// An echo server does no harm, but a port open on the network is open to everyone who can
+/// reach it, and the habit matters more from lesson 3 on, where the server runs commands.
+pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    Some(format!(
+        "warning: listening on {addr}, which is not a loopback address: anyone who can reach \
+         this address can connect to this server. Use 127.0.0.1 unless you mean it."
+    ))
+}
+// ANCHOR_END: warning
 
 // ANCHOR: client
 /// Sends `message` and reads its echo.
@@ -160,10 +177,12 @@ pub fn bind_step_by_step(addr: SocketAddr) -> io::Result<TcpListener> {
 // ANCHOR_END: step_by_step
 
 // ANCHOR: reset
-/// Closes `conn` with a reset instead of the normal goodbye, as a crashed client would.
+/// Closes `conn` with a reset (RST) instead of the normal goodbye (FIN).
 ///
-/// SO_LINGER with a zero timeout makes `close` throw away unsent data and send RST instead of
-/// FIN: the peer's next read fails with "connection reset" instead of returning 0 bytes.
+/// SO_LINGER with a zero timeout makes `close` throw away unsent data and send RST: the peer's
+/// next read fails with "connection reset" instead of returning 0 bytes. A crashed or killed
+/// process does not do this on Linux or macOS: its kernel closes its sockets with FIN, unless
+/// unread data is waiting in them.
 pub fn reset(conn: TcpStream) -> io::Result<()> {
     SockRef::from(&conn).set_linger(Some(std::time::Duration::ZERO))?;
     drop(conn);

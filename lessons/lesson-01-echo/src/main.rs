@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use lesson_01::{DEFAULT_ADDR, bind_step_by_step, client_session, connection_loop};
+use lesson_01::{
+    DEFAULT_ADDR, bind_step_by_step, client_session, connection_loop, exposure_warning,
+};
 
 /// Lesson 1: an echo server and client over TCP (or a Unix socket).
 #[derive(Parser)]
@@ -20,7 +22,8 @@ struct Cli {
 enum Command {
     /// Run the echo server until interrupted.
     Server {
-        /// Address to listen on (port 0 lets the OS choose).
+        /// Address to listen on (port 0 lets the OS choose); anything but loopback prints a
+        /// warning.
         #[arg(default_value = DEFAULT_ADDR)]
         addr: String,
         /// Listen on a Unix-domain socket at this path instead of TCP.
@@ -67,7 +70,11 @@ fn main() -> anyhow::Result<()> {
                 std::net::TcpListener::bind(&addr)
             }
             .with_context(|| format!("cannot listen on {addr}"))?;
-            announce(listener.local_addr()?)?;
+            let local = listener.local_addr()?;
+            announce(local)?;
+            if let Some(warning) = exposure_warning(local) {
+                eprintln!("{warning}");
+            }
             connection_loop(&listener, &mut |line| eprintln!("{line}"))
         }
         Command::Client {

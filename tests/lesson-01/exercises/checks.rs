@@ -28,22 +28,48 @@ fn upper_echo_server() -> (TcpStream, thread::JoinHandle<std::io::Result<()>>) {
     (connect(addr), server)
 }
 
+/// Bytes as text for a message a person reads (`"HELLO"`, not `[72, 69, …]`); a byte that is
+/// not UTF-8 shows as `�`.
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 fn exchange(conn: &mut TcpStream, message: &[u8]) -> Vec<u8> {
     conn.write_all(message).unwrap();
     let mut reply = vec![0u8; message.len()];
     conn.read_exact(&mut reply).unwrap_or_else(|e| {
-        panic!("no complete reply to {message:?} within {PATIENCE:?} ({e}): is the server busy elsewhere?")
+        panic!(
+            "no complete reply to {:?} within {PATIENCE:?} ({e}): is the server busy elsewhere?",
+            text(message)
+        )
     });
     reply
+}
+
+/// Fails with both sides as text. Only when the text cannot show the difference (two
+/// different bytes that are not UTF-8 both print as `�`) does it add the bytes as numbers.
+fn assert_reply(message: &[u8], reply: &[u8], expected: &[u8]) {
+    if reply == expected {
+        return;
+    }
+    let bytes = if text(reply) == text(expected) {
+        format!(" (as bytes: got {reply:?}, expected {expected:?})")
+    } else {
+        String::new()
+    };
+    panic!(
+        "sent {:?}, got back {:?}, expected {:?}{bytes}",
+        text(message),
+        text(reply),
+        text(expected)
+    );
 }
 
 #[test]
 fn upper_echo_shouts_ascii_letters() {
     let (mut conn, _server) = upper_echo_server();
-    assert_eq!(
-        exchange(&mut conn, b"hello, World 42!"),
-        b"HELLO, WORLD 42!"
-    );
+    let message = b"hello, World 42!";
+    assert_reply(message, &exchange(&mut conn, message), b"HELLO, WORLD 42!");
 }
 
 #[test]
@@ -62,7 +88,7 @@ fn upper_echo_leaves_other_bytes_alone_and_ends_cleanly() {
         .copied()
         .chain([0xff])
         .collect::<Vec<u8>>();
-    assert_eq!(exchange(&mut conn, &message), expected);
+    assert_reply(&message, &exchange(&mut conn, &message), &expected);
     drop(conn);
     assert!(
         server.join().unwrap().is_ok(),
@@ -77,11 +103,13 @@ fn a_waiting_client_does_not_block_the_next_one() {
     thread::spawn(move || ex::serve_concurrently(listener));
 
     let mut first = connect(addr);
-    assert_eq!(exchange(&mut first, b"I am staying"), b"I am staying");
+    let message = b"I am staying";
+    assert_reply(message, &exchange(&mut first, message), message);
     // `first` is still connected: a server that serves one client at a time never gets here.
     let mut second = connect(addr);
-    assert_eq!(exchange(&mut second, b"me too"), b"me too");
-    assert_eq!(exchange(&mut first, b"still served"), b"still served");
+    assert_reply(b"me too", &exchange(&mut second, b"me too"), b"me too");
+    let message = b"still served";
+    assert_reply(message, &exchange(&mut first, message), message);
 }
 
 #[test]
@@ -95,6 +123,7 @@ fn many_clients_are_served_at_once() {
     let mut clients: Vec<TcpStream> = (0..8).map(|_| connect(addr)).collect();
     for (i, conn) in clients.iter_mut().enumerate().rev() {
         let message = format!("client {i}");
-        assert_eq!(exchange(conn, message.as_bytes()), message.as_bytes());
+        let message = message.as_bytes();
+        assert_reply(message, &exchange(conn, message), message);
     }
 }

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Closes `conn` with a reset (RST) instead of a normal close: SO_LINGER with a zero timeout
-/// makes the kernel drop unsent data and abort the connection. What a crashing client, or a
-/// cable pulled mid-conversation, looks like to a server.
+/// makes the kernel drop unsent data and abort the connection, as it also does for a program
+/// that closes a socket with unread data. A killed process is not that on Linux: its kernel
+/// closes its sockets with an ordinary FIN, unless unread data is waiting (chapter 1).
 pub fn reset(conn: TcpStream) {
     socket2::SockRef::from(&conn)
         .set_linger(Some(Duration::ZERO))

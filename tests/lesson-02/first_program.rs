@@ -93,7 +93,7 @@ fn the_client_calls_a_missing_reply_lost_and_carries_on() {
     let nobody = lesson_02::unused_udp_addr().unwrap().to_string();
     let output = testkit::client(client_bin())
         .arg(&nobody)
-        .write_stdin("hello?\n")
+        .write_stdin("hello?\nanyone?\n")
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");

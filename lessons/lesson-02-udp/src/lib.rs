@@ -148,10 +148,13 @@ pub fn echo_once(
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return Ok(None);
             }
+            // A signal cut the wait short: wait again, for what is left of the timeout only.
             Err(e) if e.kind() == ErrorKind::Interrupted => {
-                if start.elapsed() >= timeout {
+                let left = timeout.saturating_sub(start.elapsed());
+                if left.is_zero() {
                     return Ok(None);
                 }
+                socket.set_read_timeout(Some(left))?;
             }
             Err(e) => return Err(e),
         }

@@ -12,7 +12,7 @@ fn main() -> Result<()> {
     let listener = TcpListener::bind(addr)?;
     println!("listening on {}", listener.local_addr()?);
     for conn in listener.incoming() {
-        // A client that fails ends its own connection, not the server.
+        // A failing client ends only its own connection (an accept error still ends the server).
         serve(conn?).unwrap_or_else(|e| eprintln!("client failed: {e}"));
     }
     Ok(())

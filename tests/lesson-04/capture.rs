@@ -13,30 +13,14 @@
 //! It needs `tcpdump` and the right to capture (root, or CAP_NET_RAW). Without either it
 //! skips, unless `COURSE_REQUIRE_TOOLS=1`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 
 use lesson_04::{read_once, wait_until_buffered};
 use testkit::{KillOnDrop, Server, TIMEOUT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-04");
 const PAGE: &str = "../../book/src/ch04-sticky-packets.md";
-
-/// Lines of `tcpdump`'s stderr, as they come, so that the test can wait for one (bounded).
-fn stderr_lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 /// Skips the test (or fails it, under `COURSE_REQUIRE_TOOLS=1`) when tcpdump cannot capture.
 fn cannot_capture(why: &str) {
@@ -87,7 +71,7 @@ fn two_writes_leave_as_two_segments_and_one_read_takes_both() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut tcpdump = KillOnDrop(tcpdump.spawn().expect("tcpdump runs"));
-    let stderr = stderr_lines(tcpdump.0.stderr.take().unwrap());
+    let stderr = testkit::lines_of(tcpdump.0.stderr.take().unwrap());
     // Capturing has started when tcpdump says `listening on`. Without the right to capture,
     // it prints why and exits instead, which closes its stderr.
     let mut said = Vec::new();

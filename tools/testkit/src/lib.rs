@@ -331,7 +331,9 @@ pub fn read_at_least(stream: &mut impl Read, expected: usize) -> Vec<u8> {
     got
 }
 
-fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
+/// The lines of a child's pipe, as they come, through a channel: a test waits for one with
+/// `recv_timeout`, so that no wait is unbounded.
+pub fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {

@@ -1,7 +1,7 @@
 //! Lesson 3's promises, checked against the real `lesson-03` binary (and, for the parts of
 //! running a command that need no network, against the library).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -73,7 +73,8 @@ pub fn connection_loop<L: Listener>(listener: &L, log: &mut impl FnMut(String)) 
 /// Waits for one client and talks to it until it leaves.
 pub fn serve_one<L: Listener>(listener: &L, log: &mut impl FnMut(String)) {
     // `accept` blocks until a client has connected. It can fail for reasons that have
-    // nothing to do with us (a client that gave up while queued, say): log it, carry on.
+    // nothing to do with this client (the process is out of file descriptors, EMFILE, say):
+    // log it, carry on.
     let (mut conn, peer) = match listener.accept_client() {
         Ok(accepted) => accepted,
         Err(e) => return log(format!("accept failed: {e}")),
@@ -181,7 +182,7 @@ pub fn bind_step_by_step(addr: SocketAddr) -> io::Result<TcpListener> {
 ///
 /// SO_LINGER with a zero timeout makes `close` throw away unsent data and send RST: the peer's
 /// next read fails with "connection reset" instead of returning 0 bytes. A crashed or killed
-/// process does not do this on Linux or macOS: its kernel closes its sockets with FIN, unless
+/// process does not do this on Linux (nor, by its documentation, on macOS): its kernel closes its sockets with FIN, unless
 /// unread data is waiting in them.
 pub fn reset(conn: TcpStream) -> io::Result<()> {
     SockRef::from(&conn).set_linger(Some(std::time::Duration::ZERO))?;

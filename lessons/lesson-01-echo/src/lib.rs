@@ -182,8 +182,8 @@ pub fn bind_step_by_step(addr: SocketAddr) -> io::Result<TcpListener> {
 ///
 /// SO_LINGER with a zero timeout makes `close` throw away unsent data and send RST: the peer's
 /// next read fails with "connection reset" instead of returning 0 bytes. A crashed or killed
-/// process does not do this on Linux (nor, by its documentation, on macOS): its kernel closes its sockets with FIN, unless
-/// unread data is waiting in them.
+/// process does not do this on Linux (nor, by its documentation, on macOS): its kernel closes
+/// its sockets with FIN, unless unread data is waiting in them.
 pub fn reset(conn: TcpStream) -> io::Result<()> {
     SockRef::from(&conn).set_linger(Some(std::time::Duration::ZERO))?;
     drop(conn);

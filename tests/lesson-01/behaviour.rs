@@ -127,7 +127,7 @@ fn binding_anything_but_loopback_prints_a_warning() {
 #[test]
 fn loopback_needs_no_warning_and_is_the_default() {
     assert_eq!(
-        lesson_01::exposure_warning("127.0.0.1:8080".parse().unwrap()),
+        lesson_01::exposure_warning("127.0.0.1:0".parse().unwrap()),
         None
     );
     testkit::assert_loopback_default(BIN, lesson_01::DEFAULT_ADDR);

@@ -288,15 +288,10 @@ fn the_client_session_in_the_book() {
     let mut cmd = Command::new(BIN);
     cmd.args(["server", "127.0.0.1:0"]).current_dir(dir.path());
     let server = Server::spawn(cmd);
-    let output = testkit::client(BIN)
-        .args(["client", server.addr()])
-        .write_stdin("echo $((6 * 7))\ncat /no/such/file\ncd /usr\npwd\nquit\n")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let printed = String::from_utf8(output).unwrap();
+    let printed = client_prints(
+        server.addr(),
+        "echo $((6 * 7))\ncat /no/such/file\ncd /usr\npwd\nquit\n",
+    );
     testkit::assert_text_matches(&testkit::book_block(PAGE, "client-session"), &printed);
     assert!(printed.ends_with(&format!(
         "{}\n",
@@ -369,18 +364,8 @@ fn gbk_bytes_reach_the_rust_client_as_replacement_characters() {
     // `你好` in GBK is C4 E3 BA C3, what `cmd` on a Chinese Windows would print. We cannot run
     // that here, so printf makes the same bytes.
     let server = server(&[]);
-    let output = testkit::client(BIN)
-        .args(["client", server.addr()])
-        .write_stdin("printf '\\304\\343\\272\\303\\n'\nquit\n")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    testkit::assert_text_matches(
-        &testkit::book_block(PAGE, "gbk-bytes"),
-        &String::from_utf8(output).unwrap(),
-    );
+    let printed = client_prints(server.addr(), "printf '\\304\\343\\272\\303\\n'\nquit\n");
+    testkit::assert_text_matches(&testkit::book_block(PAGE, "gbk-bytes"), &printed);
 }
 
 // ---- Running a command, without the network ----
@@ -428,4 +413,18 @@ fn commands_get_an_empty_stdin_not_the_servers() {
         outcome.reply(),
         b"[remote shell: the command printed nothing, exit status 0]\n"
     );
+}
+
+/// What `lesson-03 client` prints on stdout when it reads `input` from stdin, talking to
+/// `addr`; it must end successfully.
+fn client_prints(addr: &str, input: &str) -> String {
+    let output = testkit::client(BIN)
+        .args(["client", addr])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8_lossy(&output).into_owned()
 }

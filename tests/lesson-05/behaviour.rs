@@ -321,7 +321,7 @@ fn the_shipped_original_client_runs_as_the_chapter_shows() {
     }
     let mut server = server(&[]);
     // The very file the chapter tells the reader to run, unchanged, with the server's address
-    // as its argument instead of its default 127.0.0.1:8080.
+    // as its argument instead of the default address it has in the tutorial.
     let output = testkit::client("python3")
         .args(["python/original_client.py", server.addr()])
         // It prints a Chinese label: UTF-8, whatever this machine's locale is.

@@ -57,15 +57,14 @@ fn the_server_takes_its_address_from_its_first_argument() {
 #[test]
 fn the_client_sends_each_line_and_prints_its_echo() {
     let server = Server::start(server_bin(), &["127.0.0.1:0"]);
-    let output = client(client_bin())
-        .arg(server.addr())
-        .write_stdin("hello\n\nsockets are byte pipes\nquit\nnever sent\n")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let stdout = testkit::stdout_on_success(
+        client(client_bin())
+            .arg(server.addr())
+            .write_stdin("hello\n\nsockets are byte pipes\nquit\nnever sent\n"),
+    );
     testkit::assert_text_matches(
         &testkit::book_block("../../book/src/ch01-echo.md", "first-program"),
-        &String::from_utf8_lossy(&output.stdout),
+        &stdout,
     );
 }
 
@@ -76,13 +75,11 @@ fn the_client_sends_each_line_and_prints_its_echo() {
 fn the_client_prints_at_most_1024_bytes_of_a_longer_echo() {
     let server = Server::start(server_bin(), &["127.0.0.1:0"]);
     let line = "x".repeat(2000);
-    let output = client(client_bin())
-        .arg(server.addr())
-        .write_stdin(format!("{line}\n"))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = testkit::stdout_on_success(
+        client(client_bin())
+            .arg(server.addr())
+            .write_stdin(format!("{line}\n")),
+    );
     let first = stdout.lines().next().unwrap_or_default();
     assert!(
         !first.is_empty() && first.len() <= 1024,

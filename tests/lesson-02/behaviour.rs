@@ -121,13 +121,11 @@ fn help_shows_the_loopback_default() {
 #[test]
 fn a_lossy_session_looks_as_the_chapter_shows() {
     let mut server = Server::start(BIN, &["server", "127.0.0.1:0", "--drop-every", "3"]);
-    let output = testkit::client(BIN)
-        .args(["client", server.addr()])
-        .write_stdin("one\ntwo\nthree\n")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = testkit::stdout_on_success(
+        testkit::client(BIN)
+            .args(["client", server.addr()])
+            .write_stdin("one\ntwo\nthree\n"),
+    );
     testkit::assert_text_matches(&testkit::book_block(PAGE, "client_session"), &stdout);
     // The server's side: one log line per datagram, the third one dropped.
     let log: Vec<String> = (0..3).map(|_| server.expect_stderr(" from ")).collect();

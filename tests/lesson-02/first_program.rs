@@ -69,13 +69,11 @@ fn a_datagram_longer_than_the_buffer_comes_back_cut() {
 #[test]
 fn the_client_sends_each_line_and_prints_each_reply_as_the_chapter_shows() {
     let mut server = server();
-    let output = testkit::client(client_bin())
-        .arg(server.addr())
-        .write_stdin("one\ntwo\n\nthree\n")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = testkit::stdout_on_success(
+        testkit::client(client_bin())
+            .arg(server.addr())
+            .write_stdin("one\ntwo\n\nthree\n"),
+    );
     testkit::assert_text_matches(&testkit::book_block(PAGE, "udp_client"), &stdout);
 
     // The server's side of the same session: one line per datagram, the empty one included.
@@ -91,12 +89,10 @@ fn the_client_sends_each_line_and_prints_each_reply_as_the_chapter_shows() {
 fn the_client_calls_a_missing_reply_lost_and_carries_on() {
     // Nobody listens there: the datagrams leave, and nothing comes back.
     let nobody = lesson_02::unused_udp_addr().unwrap().to_string();
-    let output = testkit::client(client_bin())
-        .arg(&nobody)
-        .write_stdin("hello?\nanyone?\n")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = testkit::stdout_on_success(
+        testkit::client(client_bin())
+            .arg(&nobody)
+            .write_stdin("hello?\nanyone?\n"),
+    );
     testkit::assert_text_matches(&testkit::book_block(PAGE, "udp_client_lost"), &stdout);
 }

@@ -418,13 +418,9 @@ fn commands_get_an_empty_stdin_not_the_servers() {
 /// What `lesson-03 client` prints on stdout when it reads `input` from stdin, talking to
 /// `addr`; it must end successfully.
 fn client_prints(addr: &str, input: &str) -> String {
-    let output = testkit::client(BIN)
-        .args(["client", addr])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8_lossy(&output).into_owned()
+    testkit::stdout_on_success(
+        testkit::client(BIN)
+            .args(["client", addr])
+            .write_stdin(input),
+    )
 }

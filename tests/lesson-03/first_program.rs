@@ -17,15 +17,11 @@ fn client() -> PathBuf {
 
 /// Feeds `input` to the example client and returns what it printed on stdout.
 fn run_client(server: &Server, input: &str) -> String {
-    let output = testkit::client(client())
-        .arg(server.addr())
-        .write_stdin(input)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(output).expect("the client prints text")
+    testkit::stdout_on_success(
+        testkit::client(client())
+            .arg(server.addr())
+            .write_stdin(input),
+    )
 }
 
 #[test]

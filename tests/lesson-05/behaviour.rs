@@ -322,22 +322,14 @@ fn the_shipped_original_client_runs_as_the_chapter_shows() {
     let mut server = server(&[]);
     // The very file the chapter tells the reader to run, unchanged, with the server's address
     // as its argument instead of the default address it has in the tutorial.
-    let output = testkit::client("python3")
-        .args(["python/original_client.py", server.addr()])
-        // It prints a Chinese label: UTF-8, whatever this machine's locale is.
-        .env("PYTHONIOENCODING", "utf-8")
-        .write_stdin("echo hello\ntrue\nquit\n")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let printed = testkit::stdout_on_success(
+        testkit::client("python3")
+            .args(["python/original_client.py", server.addr()])
+            // It prints a Chinese label: UTF-8, whatever this machine's locale is.
+            .env("PYTHONIOENCODING", "utf-8")
+            .write_stdin("echo hello\ntrue\nquit\n"),
     );
-    testkit::assert_text_matches(
-        &testkit::book_block(PAGE, "original-client"),
-        &String::from_utf8_lossy(&output.stdout),
-    );
+    testkit::assert_text_matches(&testkit::book_block(PAGE, "original-client"), &printed);
     server.expect_stderr("closed the connection normally");
 }
 

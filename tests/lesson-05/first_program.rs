@@ -44,16 +44,12 @@ fn the_client_prints_what_the_chapter_shows() {
     // The chapter shows stdout and stderr together, as a terminal does: `2>&1` through sh.
     // The client writes each reply (a whole number of lines, so Rust's line-buffered stdout
     // passes it on at once) before its stderr note, so the order is fixed.
-    let output = testkit::client("sh")
-        .args(["-c", "\"$0\" \"$1\" 2>&1"])
-        .arg(example("prefix_client"))
-        .arg(server.addr())
-        .write_stdin("seq 1 10000\necho next\n")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    testkit::assert_text_matches(
-        &testkit::book_block(PAGE, "first-program"),
-        &String::from_utf8_lossy(&output.stdout),
+    let stdout = testkit::stdout_on_success(
+        testkit::client("sh")
+            .args(["-c", "\"$0\" \"$1\" 2>&1"])
+            .arg(example("prefix_client"))
+            .arg(server.addr())
+            .write_stdin("seq 1 10000\necho next\n"),
     );
+    testkit::assert_text_matches(&testkit::book_block(PAGE, "first-program"), &stdout);
 }

@@ -75,16 +75,6 @@ fn md5_hex(bytes: &[u8]) -> String {
     lesson_07::hex(&Md5::digest(bytes))
 }
 
-/// Every entry in `dir`, hidden ones included: a leftover `.part` file counts.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Runs the client binary with `script` on stdin, in `dir`, against `addr`.
 fn run_client(addr: &str, dir: &Path, script: &str) -> assert_cmd::assert::Assert {
     testkit::client(BIN)
@@ -167,8 +157,8 @@ fn files_of_every_shape_go_up_and_come_back_identical() {
     // Nothing else on either side: no temporary file outlived its transfer.
     let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
     names.sort();
-    assert_eq!(entries(server.root()), names);
-    assert_eq!(entries(down.path()), names);
+    assert_eq!(testkit::names_in(server.root()), names);
+    assert_eq!(testkit::names_in(down.path()), names);
     // The progress bar is for terminals only; on a pipe, stderr stays quiet.
     assert_eq!(String::from_utf8_lossy(&output.get_output().stderr), "");
 }
@@ -346,7 +336,7 @@ fn the_client_checks_names_too_and_saves_only_under_the_name_it_asked_for() {
     let mut client = Client::new(testkit::connect(&addr.to_string()), dir.path());
     client.get("wanted.txt").unwrap();
     lying.join().unwrap();
-    assert_eq!(entries(dir.path()), ["wanted.txt"]);
+    assert_eq!(testkit::names_in(dir.path()), ["wanted.txt"]);
 }
 
 // ---- Errors that leave the connection usable ----
@@ -361,7 +351,7 @@ fn a_missing_file_is_an_error_and_a_script_exits_non_zero() {
             "error: there is no file named \"missing.txt\" on the server\n(no files)\n",
         ))
         .stderr(contains("1 of 2 commands failed"));
-    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    assert_eq!(testkit::names_in(dir.path()), Vec::<String>::new());
 }
 
 #[test]
@@ -450,7 +440,7 @@ fn a_byte_damaged_on_the_way_down_is_caught_and_nothing_is_saved() {
             md5_hex(&pattern(BIG))
         )))
         .stdout(contains("nothing was saved"));
-    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    assert_eq!(testkit::names_in(dir.path()), Vec::<String>::new());
 }
 
 #[test]
@@ -468,7 +458,7 @@ fn a_byte_damaged_on_the_way_up_is_caught_and_nothing_is_saved() {
     .stdout(contains("error: \"big.bin\" arrived damaged"))
     .stdout(contains("(no files)"));
     server.process.expect_stderr("arrived damaged");
-    assert_eq!(entries(server.root()), Vec::<String>::new());
+    assert_eq!(testkit::names_in(server.root()), Vec::<String>::new());
 }
 
 #[test]
@@ -490,7 +480,7 @@ fn an_upload_cut_short_leaves_no_file_and_the_server_goes_on() {
         assert!(line.contains("receiving"), "{line}");
         let line = server.process.expect_stderr("closing the connection");
         assert!(line.contains("of 1000 bytes") || reset, "{line}");
-        assert_eq!(entries(server.root()), Vec::<String>::new());
+        assert_eq!(testkit::names_in(server.root()), Vec::<String>::new());
     }
     assert!(server.process.is_running());
 }
@@ -510,7 +500,7 @@ fn a_client_killed_in_the_middle_of_a_put_leaves_no_file() {
     client.0.wait().unwrap();
     relay.release();
     server.process.expect_stderr("closing the connection");
-    assert_eq!(entries(server.root()), Vec::<String>::new());
+    assert_eq!(testkit::names_in(server.root()), Vec::<String>::new());
     assert!(server.process.is_running());
 }
 
@@ -526,7 +516,7 @@ fn a_client_killed_in_the_middle_of_a_get_leaves_no_file_under_the_name() {
     client.0.wait().unwrap();
     relay.release();
     // SIGKILL runs no clean-up, so a hidden `.part` file may stay; the name itself never appears.
-    let names = entries(dir.path());
+    let names = testkit::names_in(dir.path());
     assert!(
         names
             .iter()

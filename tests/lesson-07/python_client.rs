@@ -59,7 +59,10 @@ fn the_python_client_puts_lists_and_gets_files_byte_for_byte() {
         fs::read_to_string(theirs.path().join("名字 with spaces.txt")).unwrap(),
         "你好\n"
     );
-    assert_eq!(names_in(theirs.path()), ["big.bin", "名字 with spaces.txt"]);
+    assert_eq!(
+        testkit::names_in(theirs.path()),
+        ["big.bin", "名字 with spaces.txt"]
+    );
 }
 
 #[test]
@@ -84,7 +87,7 @@ fn the_python_client_reports_refusals_and_keeps_going() {
     assert!(lines[0].starts_with("get missing: refused: "), "{out}");
     assert!(lines[1].starts_with("refused the name '../x'"), "{out}");
     assert!(lines[2].starts_with("got 'here.txt': 5 bytes"), "{out}");
-    assert_eq!(names_in(dir.path()), ["here.txt"]);
+    assert_eq!(testkit::names_in(dir.path()), ["here.txt"]);
 }
 
 #[test]
@@ -113,7 +116,7 @@ fn a_file_damaged_on_the_way_is_caught_by_md5_and_not_saved() {
     get.code(1);
     assert!(out.starts_with("get data.bin: damaged on the way"), "{out}");
     assert!(
-        names_in(dir.path()).is_empty(),
+        testkit::names_in(dir.path()).is_empty(),
         "nothing saved, not even a .part"
     );
 }
@@ -124,13 +127,4 @@ fn tempdir() -> tempfile::TempDir {
 
 fn path(dir: &tempfile::TempDir) -> &str {
     dir.path().to_str().unwrap()
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }

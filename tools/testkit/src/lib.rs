@@ -305,6 +305,35 @@ pub fn client(bin: impl AsRef<OsStr>) -> assert_cmd::Command {
     cmd
 }
 
+/// Runs `cmd` (made by [`client`], so it cannot hang), fails the test with its stderr unless it
+/// exits with status 0, and returns what it printed on stdout, as text.
+pub fn stdout_on_success(cmd: &mut assert_cmd::Command) -> String {
+    let output = cmd.output().expect("the program can be started");
+    assert!(
+        output.status.success(),
+        "{:?} failed ({}); stderr: {}",
+        cmd,
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every name in `dir`, hidden ones included (a leftover `.part` file counts), sorted.
+pub fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("a readable entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// One `read`, again if a signal interrupted it. A test process catches SIGCHLD (assert_cmd's
 /// timeout does, whenever any child of the test exits), and Linux does not restart a socket
 /// read that has a timeout (signal(7)): it fails with `Interrupted`, which is no answer at all.

@@ -162,7 +162,6 @@ pub fn echo_once(
 }
 // ANCHOR_END: echo_once
 
-// ANCHOR: tally
 /// What a client session sent and got back, shown like `3 sent, 2 received, 33.3% loss`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
@@ -185,9 +184,7 @@ impl fmt::Display for Tally {
         )
     }
 }
-// ANCHOR_END: tally
 
-// ANCHOR: client
 /// The client's loop: one line of input, one datagram, one reply (or one loss) reported.
 ///
 /// Empty lines are skipped and `quit` or end of input ends the session, which prints the
@@ -225,7 +222,6 @@ pub fn client_session(
     writeln!(out, "{tally}")?;
     Ok(tally)
 }
-// ANCHOR_END: client
 
 /// How long the experiments below wait for something that is bound to happen.
 pub const WAIT: Duration = Duration::from_secs(5);

@@ -302,7 +302,6 @@ fn kill_process_group(child: &mut Child) {
 }
 // ANCHOR_END: kill
 
-// ANCHOR: reply
 impl Outcome {
     /// What the command printed, followed by a note when the output was cut or the command
     /// was killed. Lessons 5 and 6 send exactly this; they need no placeholder (below).
@@ -351,7 +350,6 @@ impl Outcome {
     }
     // ANCHOR_END: never_empty
 }
-// ANCHOR_END: reply
 
 impl Outcome {
     /// One line for the server's log: how the command ended.
@@ -391,7 +389,6 @@ pub fn describe_status(status: ExitStatus) -> String {
     format!("{status}")
 }
 
-// ANCHOR: client
 /// Sends one command and reads its reply with ONE read into a 1024-byte buffer.
 ///
 /// This is the original's `recv(1024)`, kept on purpose: a reply longer than 1024 bytes is
@@ -414,7 +411,6 @@ pub fn send_command<S: Read + Write>(conn: &mut S, command: &str) -> io::Result<
     }
     Ok(buf[..n].to_vec())
 }
-// ANCHOR_END: client
 
 /// The client's loop: one line of input, one command, one reply printed.
 ///

@@ -50,7 +50,6 @@ pub struct Settings {
     pub nodelay: bool,
 }
 
-// ANCHOR: connection_loop
 /// The connection loop: serve clients one after another, forever.
 pub fn connection_loop(
     listener: &TcpListener,
@@ -85,7 +84,6 @@ pub fn serve_one(listener: &TcpListener, settings: &Settings, log: &mut impl FnM
         Err(e) => log(format!("{peer} disconnected abnormally: {}", e.kind())),
     }
 }
-// ANCHOR_END: connection_loop
 
 // ANCHOR: communication_loop
 /// The communication loop: one read is one command; the reply is a status line and the
@@ -124,7 +122,6 @@ pub fn communication_loop<S: Read + Write>(
 }
 // ANCHOR_END: communication_loop
 
-// ANCHOR: answer
 /// Runs `command` as lesson 3 does, and returns the reply's two parts: a status line ending
 /// in a newline, and the output (lesson 3's reply, never empty).
 pub fn answer(command: &str, limits: &Limits) -> (Vec<u8>, Vec<u8>) {
@@ -139,7 +136,6 @@ pub fn answer(command: &str, limits: &Limits) -> (Vec<u8>, Vec<u8>) {
         ),
     }
 }
-// ANCHOR_END: answer
 
 // ANCHOR: client
 /// Sends one command and reads its reply the only way this client knows: ONE read into a
@@ -173,7 +169,6 @@ pub fn read_once(conn: &mut impl Read) -> io::Result<Vec<u8>> {
 }
 // ANCHOR_END: client
 
-// ANCHOR: client_session
 /// The client's loop: one line of input, one command, one read, printed.
 ///
 /// With `trace`, each read's number, size and first and last bytes go there (the `client`
@@ -201,9 +196,7 @@ pub fn client_session<S: Read + Write>(
     }
     Ok(())
 }
-// ANCHOR_END: client_session
 
-// ANCHOR: describe
 /// `1024 bytes "[exit status 0]␊1␊2␊3␊"…"278␊279␊"`: a size, and the bytes at both ends.
 pub fn describe(bytes: &[u8]) -> String {
     format!("{} bytes {}", bytes.len(), preview(bytes))
@@ -249,7 +242,6 @@ fn quote(bytes: &[u8]) -> String {
         .collect();
     format!("\"{text}\"")
 }
-// ANCHOR_END: describe
 
 // ANCHOR: wait_until_buffered
 /// Waits (at most `limit`) until at least `total` bytes sit in the socket's receive buffer,

@@ -25,7 +25,6 @@ use lesson_03::{Limits, describe, run_command, shell_command};
 pub mod demo;
 pub mod exercises;
 
-// ANCHOR: constants
 /// The address the lesson's server binds when none is given: loopback, so only programs on
 /// this machine can connect.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -43,7 +42,6 @@ pub const MAX_REPLY: usize = 64 * 1024 * 1024;
 /// The most digits a length message may have. 20 digits hold any `u64`; a longer "length" is
 /// not a length.
 pub const MAX_LENGTH_DIGITS: usize = 20;
-// ANCHOR_END: constants
 
 /// How many bytes of a command's output the server keeps by default (8 MiB).
 pub const DEFAULT_MAX_OUTPUT: usize = 8 * 1024 * 1024;
@@ -295,7 +293,6 @@ pub fn recv_length(conn: &mut impl Read) -> io::Result<usize> {
 // ANCHOR_END: recv_length
 
 // ANCHOR: parse_length
-
 /// Checks a length message: ASCII digits only, at most [`MAX_LENGTH_DIGITS`] of them, and no
 /// more than [`MAX_REPLY`].
 ///
@@ -375,7 +372,6 @@ pub fn recv_reply(conn: &mut impl Read, length: usize) -> io::Result<Vec<u8>> {
 }
 // ANCHOR_END: recv_reply
 
-// ANCHOR: client_session
 /// The client's loop: one line of input, one command, its output printed.
 ///
 /// The output goes to `out`; a reply that came up short is reported on `err`, so that you
@@ -416,7 +412,6 @@ pub fn client_session<S: Read + Write>(
     }
     Ok(())
 }
-// ANCHOR_END: client_session
 
 /// Connects to `addr` with the client's read and write timeouts set.
 pub fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {

@@ -84,7 +84,6 @@ pub use lesson_03::exposure_warning;
 
 // ---- The server ----
 
-// ANCHOR: connection_loop
 /// The connection loop: serve clients one after another, forever.
 pub fn connection_loop(
     listener: &TcpListener,
@@ -130,7 +129,6 @@ pub fn serve_one(listener: &TcpListener, settings: &Settings, log: &mut impl FnM
         },
     });
 }
-// ANCHOR_END: connection_loop
 
 // ANCHOR: communication_loop
 /// The communication loop: a command, its length, the client's `recv_ready`, the data.
@@ -198,7 +196,6 @@ pub fn send_reply<S: Read + Write>(
 }
 // ANCHOR_END: send_reply
 
-// ANCHOR: read_ack
 /// Reads the client's `recv_ready`, however the network cut it, and fails as soon as what has
 /// arrived cannot become `recv_ready`.
 pub fn read_ack(conn: &mut impl Read) -> io::Result<()> {
@@ -235,7 +232,6 @@ pub fn read_ack(conn: &mut impl Read) -> io::Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: read_ack
 
 /// The reply for a command: what it printed, plus chapter 3's note if the output was cut or
 /// the command timed out. Unlike lesson 3's reply, it may be empty: the length `0` says so.
@@ -270,7 +266,6 @@ pub fn request<S: Read + Write>(conn: &mut S, command: &str) -> io::Result<Vec<u
 }
 // ANCHOR_END: request
 
-// ANCHOR: recv_length
 /// Reads the server's length message (one read, as the original does) and checks it.
 pub fn recv_length(conn: &mut impl Read, max: usize) -> io::Result<usize> {
     let mut buf = [0u8; CHUNK_SIZE];
@@ -320,7 +315,6 @@ pub fn parse_length(message: &[u8], max: usize) -> io::Result<usize> {
         ))),
     }
 }
-// ANCHOR_END: recv_length
 
 // ANCHOR: recv_chunked
 /// Receives exactly `length` bytes, at most [`CHUNK_SIZE`] per read.

@@ -179,7 +179,6 @@ impl<S: Read + Write> Client<S> {
     }
     // ANCHOR_END: get_verify
 
-    // ANCHOR: put
     /// Sends the local file `name` to the server, which keeps it only if its MD5 matches.
     pub fn put(&mut self, name: &str) -> Result<Transfer, Failure> {
         let started = Instant::now();
@@ -214,7 +213,6 @@ impl<S: Read + Write> Client<S> {
             elapsed: started.elapsed(),
         })
     }
-    // ANCHOR_END: put
 
     /// The names in the server's folder.
     pub fn ls(&mut self) -> Result<Vec<String>, Failure> {
@@ -252,7 +250,6 @@ pub struct Tally {
     pub broken: bool,
 }
 
-// ANCHOR: session
 /// Runs commands from `input` until `quit` or its end, writing each result to `out`.
 ///
 /// A refused command is reported and the session goes on; a broken connection ends it.
@@ -275,8 +272,6 @@ pub fn session<S: Read + Write>(
             true => format!(", {:.1} MB/s", t.megabytes_per_second()),
             false => String::new(),
         };
-        // ANCHOR_END: session
-        // ANCHOR: dispatch
         let result = match (word, name) {
             ("get", Some(name)) => client
                 .get(name)
@@ -308,4 +303,3 @@ pub fn session<S: Read + Write>(
     }
     Ok(tally)
 }
-// ANCHOR_END: dispatch

@@ -342,7 +342,6 @@ pub fn receive_body_hashing_beside(
         copied.map(|write_error| Received { md5, write_error })
     })
 }
-
 // ANCHOR_END: receive_beside
 
 // ANCHOR: copy_body

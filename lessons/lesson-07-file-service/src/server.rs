@@ -184,7 +184,6 @@ fn serve(mut conn: TcpStream, cx: &Context, slot: Slot) {
         Err(e) => format!("{peer}: {e}; closing the connection"),
     });
 }
-
 // ANCHOR_END: serve
 
 // ANCHOR: requests
@@ -329,7 +328,6 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     log(format!("{peer}: receiving {name:?}, {size} bytes"));
     // ANCHOR_END: put
     // ANCHOR: put_verify
-
     // A broken connection here returns early: `temp` is dropped, and the partial file with it.
     let received = receive_body(conn, temp.as_file_mut(), size, &mut |_| {})?;
     let trailer = read_header(conn, settings.max_header)?.ok_or_else(|| {
@@ -414,7 +412,6 @@ impl DigestCache {
         known.insert(state, md5.to_string());
     }
 }
-
 // ANCHOR_END: digest_cache
 
 // ANCHOR: file_state

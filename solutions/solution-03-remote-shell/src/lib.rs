@@ -8,7 +8,6 @@ use lesson_03::{Limits, run_command, shell_command};
 /// The starter's type, reused: the checks compare refusals of this one type.
 pub use lesson_03::exercises::Refusal;
 
-// ANCHOR: session
 /// Exercise 3.1: a session with a working directory of its own.
 #[derive(Debug)]
 pub struct Session {
@@ -30,7 +29,6 @@ impl Session {
         &self.dir
     }
 
-    // ANCHOR_END: session
     // ANCHOR: session_reply
     /// Runs one command line and returns the reply for the client.
     pub fn reply(&mut self, command_line: &str) -> Vec<u8> {

@@ -46,7 +46,6 @@ pub fn list_detailed(root: &Path) -> io::Result<Vec<Entry>> {
     }
     Ok(entries)
 }
-
 // ANCHOR_END: ls_detailed
 
 // ANCHOR: format_listing

@@ -144,7 +144,6 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-// ANCHOR: demo
 /// One message through a splitting proxy. Everything printed is fixed by construction: the
 /// client's message is one write, so the proxy reads it as one chunk, and the seed alone
 /// decides where the pieces end.
@@ -208,4 +207,3 @@ fn demo() -> anyhow::Result<()> {
     println!("whatever has arrived when its read runs. Only the receiver's own framing can tell.");
     Ok(())
 }
-// ANCHOR_END: demo

@@ -1,4 +1,5 @@
-//! Chapter 1 exercises. Check your work with `cargo exercise lesson-01`.
+//! Chapter 1 exercises. Check one with `cargo course check 1.1` (its hint:
+//! `cargo course hint 1.1`).
 //!
 //! Each function below compiles and runs, but does not yet do what its exercise asks:
 //! the checks fail until you change it. The chapter states each task and gives a hint;

@@ -1,4 +1,5 @@
-//! Chapter 2 exercises. Check your work with `cargo exercise lesson-02`.
+//! Chapter 2 exercises. Check one with `cargo course check 2.1` (its hint:
+//! `cargo course hint 2.1`).
 //!
 //! Each item below compiles, but does not yet do what its exercise asks: the checks fail
 //! until you change it. The chapter states each task and gives a hint;

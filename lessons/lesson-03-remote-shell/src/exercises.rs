@@ -1,10 +1,13 @@
-//! Chapter 3 exercises. Check your work with `cargo exercise lesson-03`.
+//! Chapter 3 exercises. Check one with `cargo course check 3.1` (its hint:
+//! `cargo course hint 3.1`).
 //!
 //! Each function below compiles and runs, but does not yet do what its exercise asks:
 //! the checks fail until you change it. The chapter states each task and gives a hint;
 //! `solutions/solution-03-remote-shell` has a worked answer.
 
 use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 
 use crate::Limits;
@@ -85,3 +88,35 @@ pub fn allowed(command_line: &str, allow_list: &[&str]) -> Result<(), Refusal> {
     }
 }
 // ANCHOR_END: allowed
+
+// ANCHOR: half_close_client
+/// Exercise 3.3, the client: send all of `request`, shut down the writing half of `conn` (the
+/// server then sees the end of the request), and return the reply, read until the server
+/// closes the connection.
+pub fn send_request_then_half_close(mut conn: TcpStream, request: &str) -> io::Result<Vec<u8>> {
+    conn.write_all(request.as_bytes())?;
+    // TODO: tell the server that the request is complete.
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply)?;
+    Ok(reply)
+}
+// ANCHOR_END: half_close_client
+
+// ANCHOR: half_close_server
+/// The most bytes a request of exercise 3.3 may have: 64 KiB.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+/// Exercise 3.3, the server: read the request until the end of the stream, run it with the
+/// shell, send back the reply, and close. A request over `MAX_REQUEST` bytes is not run: reply
+/// with a line that gives the limit, and return an error.
+pub fn serve_one_request(mut conn: TcpStream, limits: &Limits) -> io::Result<()> {
+    // TODO: a request ends where the stream ends, not at a newline; and it has a size cap.
+    let mut request = String::new();
+    BufReader::new(&conn).read_line(&mut request)?;
+    let reply = match crate::run_command(crate::shell_command(&request), limits) {
+        Ok(outcome) => outcome.reply(),
+        Err(e) => format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
+    };
+    conn.write_all(&reply)
+}
+// ANCHOR_END: half_close_server

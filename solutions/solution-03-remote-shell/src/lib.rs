@@ -1,12 +1,16 @@
 //! Solutions to chapter 3's exercises, with the reasoning behind each choice.
 
-use std::io;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 
 use lesson_03::{Limits, run_command, shell_command};
 
 /// The starter's type, reused: the checks compare refusals of this one type.
 pub use lesson_03::exercises::Refusal;
+
+/// The starter's cap on a request of exercise 3.3, reused: the checks test this one.
+pub use lesson_03::exercises::MAX_REQUEST;
 
 /// Exercise 3.1: a session with a working directory of its own.
 #[derive(Debug)]
@@ -129,3 +133,52 @@ pub fn allowed(command_line: &str, allow_list: &[&str]) -> Result<(), Refusal> {
     }
 }
 // ANCHOR_END: allowed
+
+// ANCHOR: half_close_client
+/// Exercise 3.3, the client: a request that ends with a half-close.
+pub fn send_request_then_half_close(mut conn: TcpStream, request: &str) -> io::Result<Vec<u8>> {
+    conn.write_all(request.as_bytes())?;
+    // Why shut down the writing half: a request may hold any bytes, newlines too, so no byte
+    // can mark its end. `shutdown(Write)` sends a FIN after the last byte, and the server's
+    // read returns 0: the request is complete. Only our writing half closes: the connection
+    // still carries the reply the other way.
+    conn.shutdown(Shutdown::Write)?;
+    // Why read to the end: the reply has no length and no end marker either. The server closes
+    // the connection after the last byte of it, and our read returns 0.
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply)?;
+    Ok(reply)
+}
+// ANCHOR_END: half_close_client
+
+// ANCHOR: half_close_server
+/// Exercise 3.3, the server: one request, read until the end of the stream.
+pub fn serve_one_request(mut conn: TcpStream, limits: &Limits) -> io::Result<()> {
+    // Why `take`: `read_to_end` alone keeps whatever a client sends, for as long as it sends.
+    // One byte over the cap is enough to know that the request is too big, so we read at most
+    // that, and never wait for more. (`read_to_end` reads again after `Interrupted`.)
+    let mut request = Vec::new();
+    (&mut conn)
+        .take(MAX_REQUEST as u64 + 1)
+        .read_to_end(&mut request)?;
+    if request.len() > MAX_REQUEST {
+        let refusal = format!("[remote shell: request refused: it is over {MAX_REQUEST} bytes]");
+        // Why tell the client: otherwise it only sees the connection close. A client that sent
+        // even more may still miss this line: we close with its bytes unread, which sends a
+        // reset (chapter 1). Reading them all first would let any client keep us busy.
+        conn.write_all(format!("{refusal}\n").as_bytes())?;
+        return Err(io::Error::new(ErrorKind::InvalidData, refusal));
+    }
+    // Why lossy: `shell_command` takes text. A byte that is not UTF-8 becomes `�` instead of
+    // failing the whole request, as in the lesson's `communication_loop`.
+    let script = String::from_utf8_lossy(&request);
+    let reply = match run_command(shell_command(&script), limits) {
+        Ok(outcome) => outcome.reply(),
+        Err(e) => format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
+    };
+    conn.write_all(&reply)?;
+    // Why nothing more: `conn` is dropped here, which closes the connection. That close is
+    // how the client knows that the reply is complete.
+    Ok(())
+}
+// ANCHOR_END: half_close_server

@@ -1,5 +1,5 @@
 //! Chapter 2's exercise checks, run against your code in `lessons/lesson-02-udp/src/exercises.rs`.
-//! Run them with `cargo exercise lesson-02`.
+//! `cargo course check 2.1` runs the checks of exercise 2.1 (module `ex2_1`), and so on.
 
 use lesson_02::exercises as ex;
 

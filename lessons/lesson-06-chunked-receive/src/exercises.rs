@@ -1,8 +1,9 @@
-//! Chapter 6 exercises. Check your work with `cargo exercise lesson-06`.
+//! Chapter 6 exercises. Check one with `cargo course check 6.1` (6.2, 6.3), or run
+//! `cargo course watch`, which checks the next unsolved one every time you save.
 //!
 //! Each function below compiles, but stops with `todo!`: the checks fail until you write it.
-//! The chapter states each task and gives a hint; `solutions/solution-06-chunked-receive` has a
-//! worked answer.
+//! The chapter states each task; `cargo course hint 6.1` shows a hint, and
+//! `solutions/solution-06-chunked-receive` has a worked answer.
 
 #![allow(unused_variables)]
 
@@ -36,3 +37,31 @@ pub fn recv_to_writer(conn: &mut impl Read, length: u64, out: &mut impl Write) -
     todo!("loop: read at most min(1024, remaining) bytes, write them to out, count the reads")
 }
 // ANCHOR_END: recv_to_writer
+
+// ANCHOR: chunked_transfer
+/// Exercise 6.3, the server's side: send what `input` gives, as chunks, as soon as it comes.
+///
+/// A chunk is its length in decimal digits, `\n`, then that many bytes (`5\nhello`); `0\n`
+/// ends the body. Send a chunk for each `input.read` (at most `max_chunk` bytes), header and
+/// data in ONE write, before reading more. Return how many bytes of `input` were sent.
+pub fn send_chunked(
+    conn: &mut impl Write,
+    input: &mut impl Read,
+    max_chunk: usize,
+) -> io::Result<u64> {
+    todo!("loop: one read of input, one write of that chunk; at the end, the end chunk")
+}
+
+/// Exercise 6.3, the client's side: receive one chunked body, passing each chunk on to `out`.
+///
+/// A header that is not digits and `\n`, or a length above `max_chunk`, is `InvalidData`,
+/// refused before any of its data is read. End of stream before `0\n` is `UnexpectedEof`.
+/// Never read past `0\n`. Return how many bytes of data were received.
+pub fn recv_chunked_into(
+    conn: &mut impl Read,
+    out: &mut impl Write,
+    max_chunk: usize,
+) -> io::Result<u64> {
+    todo!("loop: read a header byte by byte, check it, copy that many bytes to out; stop at 0")
+}
+// ANCHOR_END: chunked_transfer

@@ -2,7 +2,7 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 
-use lesson_06::CHUNK_SIZE;
+use lesson_06::{CHUNK_SIZE, MAX_LENGTH_DIGITS};
 
 /// The most bytes a LEB128 varint for a `u64` can take: 64 bits, 7 per byte.
 const MAX_VARINT_BYTES: usize = 10;
@@ -138,3 +138,124 @@ pub fn recv_to_writer(conn: &mut impl Read, length: u64, out: &mut impl Write) -
     Ok(reads)
 }
 // ANCHOR_END: recv_to_writer
+
+// ANCHOR: send_chunked
+/// Exercise 6.3, the server's side: each read of `input` goes out at once, as one chunk.
+pub fn send_chunked(
+    conn: &mut impl Write,
+    input: &mut impl Read,
+    max_chunk: usize,
+) -> io::Result<u64> {
+    if max_chunk == 0 {
+        // Why refuse: a 0-byte read means "no more input", so no data would ever be sent.
+        return Err(io::Error::new(
+            ErrorKind::InvalidInput,
+            "max_chunk must be at least 1",
+        ));
+    }
+    // Why one fixed buffer: the sender holds one chunk, never the whole output.
+    let mut buf = vec![0u8; max_chunk];
+    let mut frame = Vec::with_capacity(max_chunk + MAX_LENGTH_DIGITS + 1);
+    let mut sent = 0u64;
+    loop {
+        // Why ONE read per chunk, and no loop to fill the buffer: what this read returns is
+        // ready now. A second read could wait minutes for output that does not exist yet,
+        // while the client sees nothing.
+        let n = match input.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        // Why 0 is never a data chunk: `0\n` is the end mark. A read returns 0 only at the
+        // end of the input, which is exactly when the end mark goes out.
+        if n == 0 {
+            break;
+        }
+        // Why header and data in one buffer and one write: two small writes can wait ~40 ms
+        // for an acknowledgement (Nagle's algorithm; the chapter's benchmark).
+        frame.clear();
+        frame.extend_from_slice(format!("{n}\n").as_bytes());
+        frame.extend_from_slice(&buf[..n]);
+        conn.write_all(&frame)?;
+        // Why flush: if `conn` is buffered, a chunk still in its buffer has not been sent.
+        conn.flush()?;
+        sent += n as u64;
+    }
+    conn.write_all(b"0\n")?;
+    conn.flush()?;
+    Ok(sent)
+}
+// ANCHOR_END: send_chunked
+
+// ANCHOR: recv_chunked_into
+/// Exercise 6.3, the client's side: chunk by chunk into `out`, until the end chunk.
+pub fn recv_chunked_into(
+    conn: &mut impl Read,
+    out: &mut impl Write,
+    max_chunk: usize,
+) -> io::Result<u64> {
+    let mut received = 0u64;
+    loop {
+        let length = recv_chunk_header(conn, max_chunk)?;
+        // Why stop here: `0\n` is the sender's "that was all". Reading on would take the
+        // next message's bytes, or wait for bytes that will never come.
+        if length == 0 {
+            return Ok(received);
+        }
+        // Why 6.2's `recv_to_writer`: exactly `length` bytes, through a 1 KiB buffer, each
+        // piece passed on as it arrives. Memory stays 1 KiB whatever `max_chunk` is, and an
+        // early end of stream is already `UnexpectedEof`.
+        recv_to_writer(conn, length, out)?;
+        // Why flush: whoever reads `out` (a terminal, a file) sees each chunk when it comes.
+        out.flush()?;
+        received += length;
+    }
+}
+// ANCHOR_END: recv_chunked_into
+
+// ANCHOR: chunk_header
+// Why this format, `5\nhello` … `0\n`: it is this chapter's length, in the decimal digits the
+// classic protocol sends, with the end mark that protocol lacks, so the receiver knows where a
+// length ends without waiting. Nothing follows the data: the length says where it ends.
+// HTTP/1.1's chunked coding is the same idea, with the length in hex and `\r\n` after the
+// length and after the data (RFC 9112, section 7.1).
+/// Reads one chunk header, digits then `\n`, and refuses it as soon as it cannot be right.
+fn recv_chunk_header(conn: &mut impl Read, max_chunk: usize) -> io::Result<u64> {
+    let invalid = |why: String| io::Error::new(ErrorKind::InvalidData, why);
+    let (mut length, mut digits) = (0u64, 0);
+    loop {
+        // Why one byte at a time: only the `\n` says where the header ends. A bigger read
+        // could take data bytes, or, after `0\n`, the next message's.
+        let mut byte = [0u8; 1];
+        conn.read_exact(&mut byte).map_err(|e| match e.kind() {
+            ErrorKind::UnexpectedEof => io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the connection closed before the end chunk (0 and a newline)",
+            ),
+            _ => e,
+        })?;
+        match byte[0] {
+            b'\n' if digits > 0 => return Ok(length),
+            digit @ b'0'..=b'9' if digits < MAX_LENGTH_DIGITS => {
+                digits += 1;
+                length = length
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(digit - b'0'));
+                // Why check at every digit: the number comes from the network. A header of a
+                // million 9s is refused after a few bytes, before any data is read.
+                if length > max_chunk as u64 {
+                    return Err(invalid(format!(
+                        "a chunk of over {max_chunk} bytes announced"
+                    )));
+                }
+            }
+            other => {
+                return Err(invalid(format!(
+                    "a chunk header must be digits and a newline; got \"{}\"",
+                    [other].escape_ascii()
+                )));
+            }
+        }
+    }
+}
+// ANCHOR_END: chunk_header

@@ -1,17 +1,23 @@
-//! Chapter 7 exercises. Check your work with `cargo exercise lesson-07`.
+//! Chapter 7 exercises. Check one with `cargo course check 7.1` (or `cargo course watch`);
+//! `cargo course hint 7.1` shows its hint.
 //!
 //! Each function below compiles, but stops with `todo!`: the checks fail until you write it.
-//! The chapter states each task and gives a hint; `solutions/solution-07-file-service` has a
-//! worked answer.
+//! The chapter states each task; `solutions/solution-07-file-service` has a worked answer.
+//! Exercise 7.6 is in its own file, `exercises/own_client.rs`.
 
 #![allow(unused_variables)]
 
 use std::io::{self, Read};
+use std::net::TcpStream;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::BadName;
+use crate::Header;
+use crate::client::{Client, Failure};
+
+pub mod own_client;
 
 // ANCHOR: ls_detailed
 /// Exercise 7.1: one line of a detailed `ls`.
@@ -65,3 +71,47 @@ pub fn sha256_hex(reader: &mut impl Read) -> io::Result<String> {
     todo!("feed each chunk to a sha2::Sha256, then hex() the result")
 }
 // ANCHOR_END: sha256
+
+// ANCHOR: delete_command
+/// Exercise 7.4, the server's side: the `delete` command.
+///
+/// The server calls this with every request before its own commands. For a request whose
+/// `command` is `"delete"`: delete the file `request.name` in `root` with your [`delete`] (7.2),
+/// reply `{"name": NAME}` once it is gone, or `{"error": why}` if it was refused (no name is
+/// refused too), and return `Ok(true)`. For any other command: send nothing, return `Ok(false)`.
+pub fn serve_delete(conn: &mut TcpStream, root: &Path, request: &Header) -> io::Result<bool> {
+    todo!("answer delete requests; leave the others to the server")
+}
+
+/// Exercise 7.4, the client's side: ask the server to delete `name`.
+///
+/// Send `{"command": "delete", "name": name}` and read the reply. Return the line to show,
+/// `deleted "NAME"` (the name in quotes, as `{:?}` writes it), or the server's refusal as
+/// [`Failure::Refused`].
+pub fn delete_remote(client: &mut Client, name: &str) -> Result<String, Failure> {
+    todo!("send the request, turn the reply into a line")
+}
+// ANCHOR_END: delete_command
+
+// ANCHOR: resume
+/// Exercise 7.5, the server's side: a `get` that starts at `offset`.
+///
+/// For a `get` request that has an `offset`: reply `{"name", "size", "md5", "offset"}`, where
+/// `size` and `md5` are the WHOLE file's, then send its bytes from `offset` to the end, and no
+/// trailer. An offset beyond the size is refused (`{"error": why}`). Return `Ok(true)`.
+/// For any other request (a `get` without an offset too): send nothing, return `Ok(false)`.
+pub fn serve_get_from(conn: &mut TcpStream, root: &Path, request: &Header) -> io::Result<bool> {
+    todo!("check the offset, hash the whole file, send the header and the rest")
+}
+
+/// Exercise 7.5, the client's side: a `get` that resumes.
+///
+/// Bytes arrive in `NAME.part` in `dir`. Ask for `name` with `offset` = the `.part` file's
+/// length (0 if there is none) and append what arrives. Then compare the MD5 of the whole
+/// `.part` with the reply's `md5`: rename it to `NAME` only if they match; if not, delete it and
+/// say so. A refusal leaves every file as it was; a cut leaves the `.part` for the next try.
+/// Returns how many bytes of the file this call received.
+pub fn get_resuming(conn: &mut TcpStream, dir: &Path, name: &str) -> Result<u64, Failure> {
+    todo!("offset = length of NAME.part; append; verify the whole file; rename")
+}
+// ANCHOR_END: resume

@@ -86,6 +86,9 @@ pub struct Header {
     /// The reply to `ls`: the names in the server's folder, sorted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<String>>,
+    /// Exercise 7.5's resumed `get`: where in the file the body starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 // ANCHOR_END: header_struct
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::io::{self, BufReader, ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -108,6 +108,7 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
                         settings: &for_thread,
                         cache: &cache,
                         log: &log_for_thread,
+                        handler: None,
                     };
                     serve(conn, &cx, slot);
                 }
@@ -126,6 +127,7 @@ struct Context<'a> {
     settings: &'a Settings,
     cache: &'a DigestCache,
     log: &'a Log,
+    handler: Option<&'a Handler>,
 }
 
 /// One place in a count of connections, given back on drop.
@@ -154,6 +156,57 @@ fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: 
     let _ = write_header(&mut conn, &Header::refusal(text));
     drop((conn, slot));
     log(format!("{peer}: refused, busy"));
+}
+
+/// A handler for the commands chapter 7's exercises add (`delete`, a `get` that resumes). It
+/// sees each request before the server's own commands: it answers on the connection and returns
+/// `Ok(true)`, or returns `Ok(false)` and sends nothing, to leave the request to the server.
+pub type Handler = Arc<dyn Fn(&mut TcpStream, &Path, &Header) -> io::Result<bool> + Send + Sync>;
+
+/// The server of [`run`], with `handler` seeing every request first, for the exercises' checks:
+/// it serves until `stop` is set (looked at after each accept), then returns once every
+/// connection has ended. No cap on clients and no busy reply: the checks need neither.
+pub fn run_with(
+    listener: TcpListener,
+    settings: Settings,
+    log: Log,
+    handler: Handler,
+    stop: &AtomicBool,
+) {
+    let cache = DigestCache::default();
+    let serving = Arc::new(AtomicUsize::new(0));
+    // Scoped threads: returning means every connection's thread has ended too.
+    thread::scope(|scope| {
+        let mut threads = Vec::new();
+        for conn in listener.incoming() {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok((conn, peer)) = conn.and_then(|c| c.peer_addr().map(|peer| (c, peer))) else {
+                continue;
+            };
+            serving.fetch_add(1, Ordering::SeqCst);
+            let slot = Slot(Arc::clone(&serving));
+            let (settings, cache, log, handler) = (&settings, &cache, &log, &handler);
+            threads.push(scope.spawn(move || {
+                let cx = Context {
+                    peer,
+                    settings,
+                    cache,
+                    log,
+                    handler: Some(handler),
+                };
+                serve(conn, &cx, slot);
+            }));
+        }
+        // A handler that panics (an exercise's `todo!`) ends its own connection only: joined
+        // here, its panic is not raised a second time, in the thread that runs the server.
+        for thread in threads {
+            if thread.join().is_err() {
+                log("a connection's thread panicked".to_string());
+            }
+        }
+    });
 }
 
 // ANCHOR: serve
@@ -203,6 +256,12 @@ fn requests(conn: &mut TcpStream, cx: &Context) -> io::Result<()> {
             }
             Err(e) => return Err(e),
         };
+        // The exercises' commands (see `run_with`) come first; `run` has no handler.
+        if let Some(handler) = cx.handler
+            && handler(conn, &settings.root, &request)?
+        {
+            continue;
+        }
         let command = request.command.as_deref().unwrap_or("");
         let name = request.name.as_deref();
         match (command, name) {
@@ -239,6 +298,7 @@ fn get(conn: &mut TcpStream, cx: &Context, name: &str) -> io::Result<()> {
         settings,
         cache,
         log,
+        ..
     } = *cx;
     let opened = resolve(&settings.root, name).and_then(|path| {
         let file = File::open(&path).map_err(|e| match e.kind() {
@@ -297,6 +357,7 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
         settings,
         cache,
         log,
+        ..
     } = *cx;
     // Everything that can be refused is refused now, before the client sends a single byte of
     // the body: the reply to the request is the go-ahead (compare lesson 5's `recv_ready`).

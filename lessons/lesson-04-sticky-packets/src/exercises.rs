@@ -1,8 +1,9 @@
-//! Chapter 4 exercises. Check your work with `cargo exercise lesson-04`.
+//! Chapter 4 exercises. Check one with `cargo course check 4.1` (or 4.2), or run
+//! `cargo course watch`, which checks the next unsolved exercise every time you save.
 //!
 //! Each item below compiles, but does not yet do what its exercise asks: the checks fail
-//! until you change it. The chapter states each task and gives a hint;
-//! `solutions/solution-04-sticky-packets` has a worked answer.
+//! until you change it. The chapter states each task; `cargo course hint 4.1` gives a hint,
+//! and `solutions/solution-04-sticky-packets` has a worked answer.
 
 #![allow(unused_variables)]
 

@@ -1,0 +1,28 @@
+//! The course's own exercises (lessons/*/exercises.toml) load and are valid: ids unique and
+//! matching their lesson, levels known, every `edit` and `solution` file and anchor present.
+
+use std::path::Path;
+
+#[test]
+fn the_course_s_exercises_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = course::workspace_root(&root).expect("the workspace");
+    let any = std::fs::read_dir(root.join("lessons"))
+        .unwrap()
+        .any(|e| e.unwrap().path().join("exercises.toml").is_file());
+    if !any {
+        eprintln!("skipped: no lessons/*/exercises.toml yet");
+        return;
+    }
+    let course = course::Course::load(&root).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(!course.exercises.is_empty());
+    for ex in &course.exercises {
+        assert_eq!(
+            ex.id,
+            format!("{}.{}", ex.chapter_number, ex.number),
+            "{}",
+            ex.source
+        );
+        assert!(!ex.plain_title().contains('`'));
+    }
+}

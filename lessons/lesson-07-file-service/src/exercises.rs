@@ -87,7 +87,7 @@ pub fn serve_delete(conn: &mut TcpStream, root: &Path, request: &Header) -> io::
 ///
 /// Send `{"command": "delete", "name": name}` and read the reply. Return the line to show,
 /// `deleted "NAME"` (the name in quotes, as `{:?}` writes it), or the server's refusal as
-/// [`Failure::Refused`].
+/// [`Failure::Refused`]. Send every name as it is: the server decides which to refuse.
 pub fn delete_remote(client: &mut Client, name: &str) -> Result<String, Failure> {
     todo!("send the request, turn the reply into a line")
 }
@@ -109,7 +109,8 @@ pub fn serve_get_from(conn: &mut TcpStream, root: &Path, request: &Header) -> io
 /// Bytes arrive in `NAME.part` in `dir`. Ask for `name` with `offset` = the `.part` file's
 /// length (0 if there is none) and append what arrives. Then compare the MD5 of the whole
 /// `.part` with the reply's `md5`: rename it to `NAME` only if they match; if not, delete it and
-/// say so. A refusal leaves every file as it was; a cut leaves the `.part` for the next try.
+/// return [`Failure::Refused`] with a text that says the MD5s differ. A refusal leaves every
+/// file as it was; a cut leaves the `.part` for the next try.
 /// Returns how many bytes of the file this call received.
 pub fn get_resuming(conn: &mut TcpStream, dir: &Path, name: &str) -> Result<u64, Failure> {
     todo!("offset = length of NAME.part; append; verify the whole file; rename")

@@ -69,14 +69,15 @@ pub fn ls(conn: &mut TcpStream) -> io::Result<Vec<String>> {
 
 /// `get`: fetch `name` into `dir`; keep it only if the MD5s match.
 pub fn get(conn: &mut TcpStream, dir: &Path, name: &str) -> io::Result<u64> {
+    // Why check the name before asking: it becomes a path in our folder, and once the server
+    // says yes, its body is on the way. Why a hidden temporary name: the final name must never
+    // hold a damaged file, not even for a moment.
+    let temp = dir.join(format!(".{}.part", plain(name)?));
     send_frame(conn, &json!({"command": "get", "name": name}))?;
     let reply = receive_frame(conn)?;
     let size = reply["size"]
         .as_u64()
         .ok_or_else(|| io::Error::other("the reply to get has no size"))?;
-    // Why a hidden temporary name: the final name must never hold a damaged file, not even
-    // for a moment. Why check the name: it becomes a path in our folder.
-    let temp = dir.join(format!(".{}.part", plain(name)?));
     let mut file = File::create(&temp)?;
     let mut md5 = Md5::new();
     // Why `take(size)`: exactly SIZE bytes are the body; the trailer comes right after them.

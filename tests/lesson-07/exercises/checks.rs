@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use lesson_07::client::{Client, Failure};
 use lesson_07::server::{self, Handler, Settings};
@@ -90,6 +90,11 @@ fn assert_file_holds(path: &Path, want: &[u8], what: &str) {
 
 // ---- The lesson's server, with an exercise's handler, on a thread ----
 
+/// The test server's idle timeout: shorter than the wait on drop, so a connection left open
+/// still ends in time, and shorter than a read's `TIMEOUT`, so a handler that never replies is
+/// seen as a close after `IDLE`.
+const IDLE: Duration = Duration::from_secs(TIMEOUT.as_secs() / 2);
+
 /// `server::run_with` on 127.0.0.1:0, serving a fresh folder, `handler` seeing every request
 /// first. On drop it is told to stop, woken by one connection, and waited for (bounded).
 struct TestServer {
@@ -109,8 +114,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port on loopback");
         let addr = listener.local_addr().unwrap();
         let mut settings = Settings::new(tmp.path().join("root"));
-        // Shorter than the wait on drop: a connection left open still ends in time.
-        settings.idle_timeout = TIMEOUT / 2;
+        settings.idle_timeout = IDLE;
         let stop = Arc::new(AtomicBool::new(false));
         let (done_tx, done) = mpsc::channel();
         let stop_for_server = Arc::clone(&stop);
@@ -173,8 +177,16 @@ fn ask(conn: &mut TcpStream, request: &Header) -> Header {
     if let Err(e) = write_header(conn, request) {
         panic!("could not send {sent} to the server: {e}");
     }
+    let asked = Instant::now();
     match read_header(conn, 16 << 20) {
         Ok(Some(reply)) => reply,
+        // A panic or an error closes the connection at once; a close after about IDLE is the
+        // server giving up on a connection where nothing more came, so no reply was sent. (Half
+        // of IDLE: the server's wait began when the request arrived, a little before `asked`.)
+        Ok(None) if asked.elapsed() >= IDLE / 2 => panic!(
+            "no answer to {sent} in {IDLE:?}, then the server closed the idle connection. Does \
+             your handler send a reply before it returns Ok(true)?"
+        ),
         Ok(None) => panic!(
             "the server closed the connection instead of answering {sent}. Did your handler \
              panic (a `todo!` left), or return an error?"
@@ -741,9 +753,15 @@ mod ex7_4 {
         let reply = ask(&mut conn, &request("get", "b.txt"));
         assert_eq!(reply, Header::file("b.txt", 5), "the reply to get b.txt");
         let mut body = [0u8; 5];
-        conn.read_exact(&mut body).expect("get's 5 bytes");
-        let trailer = read_header(&mut conn, 1024).expect("get's trailer");
-        assert!(trailer.is_some_and(|t| t.md5.is_some()), "get's trailer");
+        if let Err(e) = conn.read_exact(&mut body) {
+            panic!("the 5 bytes of b.txt after the reply to get did not come: {e}");
+        }
+        let trailer = read_header(&mut conn, 1024).ok().flatten();
+        assert!(
+            trailer.is_some_and(|t| t.md5.is_some()),
+            "get b.txt should end with the server's trailer {{\"md5\": …}}: does your handler \
+             return Ok(false) for a get?"
+        );
         let files = ls_after(&mut server.connect(), "a new connection");
         assert_eq!(
             files,
@@ -809,7 +827,8 @@ mod ex7_4 {
                 r#"{"command":"delete","name":"a.txt"}"#,
                 r#"{"command":"delete","name":"../x"}"#
             ],
-            "the requests the client sent"
+            "the requests the client sent: one each time, and the name as it was given (the \
+             server decides which names to refuse)"
         );
     }
 
@@ -875,6 +894,8 @@ mod ex7_5 {
             let (client, _) = listener.accept().unwrap();
             let upstream = TcpStream::connect(server).unwrap();
             upstream.set_read_timeout(Some(TIMEOUT)).unwrap();
+            // A client that stops reading cannot hold the relay: its writes give up too.
+            client.set_write_timeout(Some(TIMEOUT)).unwrap();
             let (mut from_client, mut to_server) =
                 (client.try_clone().unwrap(), upstream.try_clone().unwrap());
             thread::spawn(move || {
@@ -924,8 +945,13 @@ mod ex7_5 {
             json(&get_from("big.bin", 1000))
         );
         let mut rest = vec![0u8; BIG - 1000];
-        conn.read_exact(&mut rest)
-            .expect("the file's bytes from offset 1000 to its end");
+        if let Err(e) = conn.read_exact(&mut rest) {
+            panic!(
+                "after the reply, the server should send the {} bytes from offset 1000 to the \
+                 end of the file, but they did not all come: {e}",
+                BIG - 1000
+            );
+        }
         if let Some(difference) = compare_bytes(&rest, &pattern(BIG)[1000..]) {
             panic!("the body should be the file from byte 1000 on; it was {difference}");
         }
@@ -1031,11 +1057,19 @@ mod ex7_5 {
             dir.path(),
             "big.bin",
         );
-        assert_eq!(
-            got.map_err(|e| e.to_string()),
-            Ok(rest),
-            "the resumed get receives only the {rest} bytes that big.bin.part lacks"
-        );
+        match got {
+            Ok(n) if n == rest => {}
+            Ok(n) => panic!(
+                "the resumed get returned Ok({n}): it should return the number of bytes it \
+                 received, the {rest} that big.bin.part lacked"
+            ),
+            Err(e) => panic!(
+                "the resumed get (big.bin.part had {} bytes) failed with the error \"{e}\". If \
+                 the MD5s differ: the reply's md5 is the whole file's, so hash the whole \
+                 big.bin.part, from its first byte, after the new bytes are appended",
+                kept.len()
+            ),
+        }
         let sent = forwarded.load(Ordering::SeqCst);
         assert!(
             (rest..rest + 1000).contains(&sent),
@@ -1076,6 +1110,26 @@ mod ex7_5 {
             &dir.path().join("big.bin"),
             b"the old version",
             "a refused get must leave big.bin as it was",
+        );
+    }
+
+    #[test]
+    fn a_refused_get_leaves_no_part_behind() {
+        let server = resume_server();
+        let dir = tempfile::tempdir().unwrap();
+        match ex::get_resuming(&mut server.connect(), dir.path(), "missing.bin") {
+            Err(Failure::Refused(_)) => {}
+            other => panic!(
+                "get_resuming of a file the server does not have should return the server's \
+                 refusal as Failure::Refused, not {}",
+                outcome(&other)
+            ),
+        }
+        assert_eq!(
+            testkit::names_in(dir.path()),
+            Vec::<String>::new(),
+            "a refused get must leave the folder as it was: open missing.bin.part only after \
+             the reply says yes"
         );
     }
 
@@ -1164,6 +1218,17 @@ mod ex7_6 {
             "a second ls on the same connection: {}",
             outcome(&files)
         );
+        // A refusal: with its folder gone, the server replies {"error": "cannot list the
+        // folder: …"}.
+        fs::remove_dir_all(server.root()).unwrap();
+        match own_client::ls(&mut conn) {
+            Err(e) if e.to_string().contains("cannot list the folder") => {}
+            other => panic!(
+                "when the server cannot read its folder, it replies {{\"error\": \"cannot list \
+                 the folder: …\"}}: ls should return an error with the server's text, not {}",
+                outcome(&other)
+            ),
+        }
     }
 
     #[test]
@@ -1181,11 +1246,24 @@ mod ex7_6 {
                 &format!("after get {name:?}"),
             );
         }
+        let mut want = vec!["big.bin", "empty", "a b – ü.txt"];
+        want.sort();
+        assert_eq!(
+            testkit::names_in(dir.path()),
+            want,
+            "after these three gets, the folder should hold these three files and nothing else \
+             (no temporary file left)"
+        );
         let missing = own_client::get(&mut conn, dir.path(), "missing.bin");
-        assert!(missing.is_err(), "get of a missing file must be an error");
         assert!(
-            !dir.path().join("missing.bin").exists(),
-            "a refused get left a file"
+            missing.is_err(),
+            "get of a missing file must be an error, not {}",
+            outcome(&missing)
+        );
+        assert_eq!(
+            testkit::names_in(dir.path()),
+            want,
+            "a refused get must leave the folder as it was"
         );
         let files = own_client::ls(&mut conn).map_err(|e| e.to_string());
         assert!(
@@ -1206,6 +1284,13 @@ mod ex7_6 {
         for (name, want) in [("up.bin", &data[..]), ("nothing", &b""[..])] {
             let sent = own_client::put(&mut conn, dir.path(), name).map_err(|e| e.to_string());
             assert_eq!(sent, Ok(want.len() as u64), "put {name:?} returns its size");
+            // The server renames the file into place before its final reply, so after that
+            // reply the file is there, every time; without it, maybe not yet.
+            assert!(
+                server.root().join(name).exists(),
+                "put {name:?} returned, but the server's folder has no {name:?}: does put wait \
+                 for the server's final reply (saved, or an error) before it returns?"
+            );
             assert_file_holds(
                 &server.root().join(name),
                 want,
@@ -1216,6 +1301,29 @@ mod ex7_6 {
         assert!(
             files.is_ok_and(|files| files.contains(&"up.bin".to_string())),
             "after put up.bin, ls on the same connection should list it"
+        );
+    }
+
+    #[test]
+    fn a_refused_put_is_an_error_and_sends_no_body() {
+        let server = server_with_files();
+        let dir = tempfile::tempdir().unwrap();
+        // `C:x` is a fine file name here, and the server refuses it (it looks like a drive).
+        // Its bytes are not a frame: sent after the refusal, they would end the connection.
+        fs::write(dir.path().join("C:x"), "some bytes, not a frame").unwrap();
+        let mut conn = server.connect();
+        let sent = own_client::put(&mut conn, dir.path(), "C:x");
+        assert!(
+            sent.is_err(),
+            "the server refuses the name \"C:x\": put must return an error, not {}",
+            outcome(&sent)
+        );
+        let files = own_client::ls(&mut conn);
+        assert!(
+            files.is_ok(),
+            "ls after a refused put, on the same connection: {}. After a refusal, put must send \
+             nothing more: not the body, not a trailer",
+            outcome(&files)
         );
     }
 
@@ -1231,9 +1339,11 @@ mod ex7_6 {
             "byte 100 000 was flipped on the way: the MD5 check must make get fail, not return {}",
             outcome(&got)
         );
-        assert!(
-            !dir.path().join("big.bin").exists(),
-            "a damaged get left a file under the name big.bin"
+        assert_eq!(
+            testkit::names_in(dir.path()),
+            Vec::<String>::new(),
+            "a damaged get must leave the folder as it was (empty): no big.bin, and no file \
+             that holds the damaged bytes"
         );
         // Again, over a new connection (the lab damages each one), with an older big.bin here.
         fs::write(dir.path().join("big.bin"), "the old version").unwrap();

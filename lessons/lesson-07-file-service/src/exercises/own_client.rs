@@ -18,7 +18,7 @@ pub fn ls(conn: &mut TcpStream) -> io::Result<Vec<String>> {
 
 /// `get`: fetch `name` into `dir`, and return its size. Keep the file only if the MD5 of the
 /// bytes received matches the trailer's: otherwise return an error, and leave `dir` as it was
-/// (no file called `name`, or the one that was there before).
+/// (no file called `name`, or the one that was there before). Leave no other file behind.
 pub fn get(conn: &mut TcpStream, dir: &Path, name: &str) -> io::Result<u64> {
     todo!("request, reply header, exactly size bytes, trailer, compare MD5s")
 }

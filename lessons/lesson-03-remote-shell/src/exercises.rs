@@ -108,7 +108,7 @@ pub const MAX_REQUEST: usize = 64 * 1024;
 
 /// Exercise 3.3, the server: read the request until the end of the stream, run it with the
 /// shell, send back the reply, and close. A request over `MAX_REQUEST` bytes is not run: reply
-/// with a line that gives the limit, and return an error.
+/// with a line that gives the limit in bytes, and return an error.
 pub fn serve_one_request(mut conn: TcpStream, limits: &Limits) -> io::Result<()> {
     // TODO: a request ends where the stream ends, not at a newline; and it has a size cap.
     let mut request = String::new();

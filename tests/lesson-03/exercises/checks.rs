@@ -244,6 +244,16 @@ mod ex3_3 {
     /// Two commands on two lines: a request that one line cannot carry.
     const TWO_LINES: &str = "echo one\necho two\n";
 
+    /// A reply as text for a failure message, cut after 200 characters: a wrong server can
+    /// send pages.
+    fn shown(bytes: &[u8]) -> String {
+        let all = text(bytes);
+        match all.char_indices().nth(200) {
+            Some((at, _)) => format!("{:?}... ({} bytes in all)", &all[..at], bytes.len()),
+            None => format!("{all:?}"),
+        }
+    }
+
     /// A connected pair over loopback: (the client's end, the server's end). Nothing listens
     /// once it returns.
     fn connected_pair() -> (TcpStream, TcpStream) {
@@ -277,7 +287,8 @@ mod ex3_3 {
         }
     }
 
-    /// The test client's read of a reply: until the server closes, within PATIENCE.
+    /// The test client's read of a reply: until the server closes, within PATIENCE. `sent`
+    /// describes the request, for the failure message.
     fn read_reply(conn: &mut TcpStream, sent: &str) -> Vec<u8> {
         let deadline = Instant::now() + PATIENCE;
         let mut reply = Vec::new();
@@ -286,9 +297,9 @@ mod ex3_3 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 panic!(
-                    "after the request {sent:?}, the server sent {:?} but did not close the \
+                    "after the request {sent}, the server sent {} but did not close the \
                      connection within {PATIENCE:?}: the server must close it after the reply",
-                    text(&reply)
+                    shown(&reply)
                 );
             }
             conn.set_read_timeout(Some(left)).unwrap();
@@ -298,10 +309,10 @@ mod ex3_3 {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
                 Err(e) => panic!(
-                    "after the request {sent:?}, the connection broke before the reply ended \
-                     ({e}); the reply so far: {:?}. A server that closes before it has read \
+                    "after the request {sent}, the connection broke before the reply ended \
+                     ({e}); the reply so far: {}. A server that closes before it has read \
                      the whole request sends a reset (chapter 1)",
-                    text(&reply)
+                    shown(&reply)
                 ),
             }
         }
@@ -328,13 +339,14 @@ mod ex3_3 {
         });
     }
 
-    /// Fails with a sentence unless the reply to `sent` is `expected`.
+    /// Fails with a sentence unless the reply to `sent` (a description of the request) is
+    /// `expected`.
     #[track_caller]
     fn expect_reply(sent: &str, reply: &[u8], expected: &str, advice: &str) {
         if reply != expected.as_bytes() {
             panic!(
-                "the reply to the request {sent:?} was {:?}, expected {expected:?}. {advice}",
-                text(reply)
+                "the reply to the request {sent} was {}, expected {expected:?}. {advice}",
+                shown(reply)
             );
         }
     }
@@ -345,9 +357,9 @@ mod ex3_3 {
         let server = learner_server(server_end);
         send(&mut client, TWO_LINES.as_bytes(), &format!("{TWO_LINES:?}"));
         half_close(&client);
-        let reply = read_reply(&mut client, TWO_LINES);
+        let reply = read_reply(&mut client, &format!("{TWO_LINES:?}"));
         expect_reply(
-            TWO_LINES,
+            &format!("{TWO_LINES:?}"),
             &reply,
             "one\ntwo\n",
             "The server must run the whole request, every line of it.",
@@ -395,6 +407,7 @@ mod ex3_3 {
             }
         }
         half_close(&client);
+        let sent = format!("{sent:?}");
         let reply = read_reply(&mut client, &sent);
         expect_reply(
             &sent,
@@ -491,7 +504,7 @@ mod ex3_3 {
             Err(e) => panic!("send_request_then_half_close returned the error \"{e}\""),
         };
         expect_reply(
-            TWO_LINES,
+            &format!("{TWO_LINES:?}"),
             &reply,
             "one\ntwo\n",
             "Both lines' output should be there: the server reads the request until the end \
@@ -499,6 +512,36 @@ mod ex3_3 {
         );
         if let Err(e) = server_result(&server) {
             panic!("serve_one_request returned the error \"{e}\" for a good request");
+        }
+    }
+
+    #[test]
+    fn server_runs_a_request_of_exactly_max_request_bytes() {
+        let (mut client, server_end) = connected_pair();
+        let server = learner_server(server_end);
+        // Exactly MAX_REQUEST bytes: two commands, with a long shell comment between them.
+        let (first, last) = ("echo one\n", "\necho two\n");
+        let request = format!(
+            "{first}{}{last}",
+            "#".repeat(ex::MAX_REQUEST - first.len() - last.len())
+        );
+        let summary = format!(
+            "{first:?}, a comment, {last:?}, {} bytes in all (exactly MAX_REQUEST)",
+            request.len()
+        );
+        send(&mut client, request.as_bytes(), &summary);
+        half_close(&client);
+        let reply = read_reply(&mut client, &summary);
+        expect_reply(
+            &summary,
+            &reply,
+            "one\ntwo\n",
+            "A request of MAX_REQUEST bytes is allowed: only a longer one is refused.",
+        );
+        if let Err(e) = server_result(&server) {
+            panic!(
+                "serve_one_request returned the error \"{e}\" for a request of MAX_REQUEST bytes"
+            );
         }
     }
 
@@ -520,33 +563,33 @@ mod ex3_3 {
         );
         send(&mut client, request.as_bytes(), &summary);
         client.set_read_timeout(Some(PATIENCE)).unwrap();
+        // After an error, `reply` still holds what arrived before it.
         let mut reply = Vec::new();
-        let broke = match client.read_to_end(&mut reply) {
-            Ok(_) => None,
+        let ended = client.read_to_end(&mut reply);
+        assert!(
+            !text(&reply).contains("should-not-run"),
+            "the server ran the request {summary}, and replied {}: a request over \
+             MAX_REQUEST bytes must not run",
+            shown(&reply)
+        );
+        match ended {
+            Ok(_) => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => panic!(
-                "after the request {summary}, the server sent {:?} and did not close the \
+                "after the request {summary}, the server sent {} and did not close the \
                  connection within {PATIENCE:?}. Stop reading once the request is over \
                  MAX_REQUEST bytes: refuse it, without waiting for its end",
-                text(&reply)
+                shown(&reply)
             ),
-            Err(e) => Some(e),
-        };
-        let reply = text(&reply);
-        assert!(
-            !reply.contains("should-not-run"),
-            "the server ran the request {summary}, and replied {reply:?}: a request over \
-             MAX_REQUEST bytes must not run"
-        );
-        if let Some(e) = broke {
-            panic!(
-                "after the request {summary}, the connection broke ({e}); the reply so far: \
-                 {reply:?}"
-            );
+            Err(e) => panic!(
+                "after the request {summary}, the connection broke ({e}); the reply so far: {}",
+                shown(&reply)
+            ),
         }
         assert!(
-            reply.contains(&ex::MAX_REQUEST.to_string()),
-            "the server replied {reply:?} to the request {summary}: the reply should say that \
-             the request is over {} bytes",
+            text(&reply).contains(&ex::MAX_REQUEST.to_string()),
+            "the server replied {} to the request {summary}: the reply should say that the \
+             request is over {} bytes (the number, MAX_REQUEST)",
+            shown(&reply),
             ex::MAX_REQUEST
         );
         assert!(

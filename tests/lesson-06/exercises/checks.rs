@@ -88,9 +88,8 @@ mod ex6_1 {
             let mut writes = Writes::default();
             ex::send_varint_frame(&mut writes, &payload)
                 .unwrap_or_else(|e| panic!("send_varint_frame failed on {len} bytes: {e}"));
-            assert_eq!(
-                writes.0.len(),
-                1,
+            assert!(
+                writes.0.len() == 1,
                 "a {len}-byte payload went out in {} writes: length and payload must go in ONE \
                  write",
                 writes.0.len()
@@ -164,9 +163,8 @@ mod ex6_1 {
             ErrorKind::InvalidData,
             "a 300-byte frame with a limit of 299",
         );
-        assert_eq!(
-            conn.position(),
-            2,
+        assert!(
+            conn.position() == 2,
             "a 300-byte frame with a limit of 299: only its 2-byte varint may be read before the \
              length is refused; your function read {} bytes",
             conn.position()
@@ -233,9 +231,8 @@ mod ex6_2 {
                 "a {len}-byte reply reached `out` changed: {}",
                 difference(&got, &pattern(len))
             );
-            assert_eq!(
-                conn.consumed(),
-                len,
+            assert!(
+                conn.consumed() == len,
                 "a {len}-byte reply: your function read {} bytes, past its end into the next \
                  message",
                 conn.consumed()
@@ -262,8 +259,8 @@ mod ex6_2 {
             );
             received += given;
         }
-        assert_eq!(
-            received, len,
+        assert!(
+            received == len,
             "your reads took {received} bytes of a {len}-byte reply"
         );
     }
@@ -295,20 +292,20 @@ mod ex6_2 {
                 .unwrap_or_else(|e| panic!("recv_to_writer failed on a {len}-byte reply: {e}"))
         };
         let reads = count(&mut Cursor::new(pattern(2500)), 2500);
-        assert_eq!(
-            reads, 3,
+        assert!(
+            reads == 3,
             "2500 bytes from a reader that gives all it is asked for take 3 reads (1024, 1024, \
              452); your function returned {reads}"
         );
         let reads = count(&mut Trickle::new(pattern(28)), 28);
-        assert_eq!(
-            reads, 7,
+        assert!(
+            reads == 7,
             "28 bytes arriving 1, 2, ... 7 bytes at a time take 7 reads; your function returned \
              {reads}"
         );
         let reads = count(&mut Cursor::new(Vec::new()), 0);
-        assert_eq!(
-            reads, 0,
+        assert!(
+            reads == 0,
             "an empty reply needs no read; your function returned {reads}"
         );
     }
@@ -653,7 +650,11 @@ mod ex6_3 {
                         got.len()
                     );
                 }
-                Err(wire) => sender_failed(sender, "while the input was waiting", wire),
+                Err(wire) => {
+                    // Let the input end, so that the sender's thread can end too.
+                    drop(go_on);
+                    sender_failed(sender, "while the input was waiting", wire)
+                }
             }
         }
         assert!(
@@ -680,9 +681,8 @@ mod ex6_3 {
             preview(&rest, 48)
         );
         match sender.finish() {
-            Ok(Ok(n)) => assert_eq!(
-                n,
-                (first.len() + rest.len()) as u64,
+            Ok(Ok(n)) => assert!(
+                n == (first.len() + rest.len()) as u64,
                 "send_chunked sent {} bytes of input but returned {n}",
                 first.len() + rest.len()
             ),
@@ -714,10 +714,11 @@ mod ex6_3 {
             let mut writes = Writes::default();
             let sent = ex::send_chunked(&mut writes, &mut input, MAX_CHUNK)
                 .unwrap_or_else(|e| panic!("{what}: send_chunked failed: {e}"));
-            assert_eq!(
-                sent,
-                want.len() as u64,
-                "{what}: send_chunked returned {sent}; it must return how many bytes of input it sent"
+            assert!(
+                sent == want.len() as u64,
+                "{what}: send_chunked returned {sent}; it must return how many bytes of input it \
+                 sent, {}",
+                want.len()
             );
             // Each write must hold whole chunks: header and data go out together.
             let mut data = Vec::new();
@@ -737,16 +738,28 @@ mod ex6_3 {
                         .and_then(|digits| digits.parse::<usize>().ok())
                         .filter(|_| rest[0].is_ascii_digit());
                     let (Some(at), Some(length)) = (newline, length) else {
+                        if rest.len() < write.len() {
+                            panic!(
+                                "{what}: in write {}, after a chunk's data, came {}, which is \
+                                 not a chunk header: a header gives the exact length of its \
+                                 data, in decimal digits, then a newline",
+                                i + 1,
+                                preview(rest, 24)
+                            )
+                        }
                         panic!(
-                            "{what}: write {} is {}: every write must start with a chunk \
-                             header (digits and a newline), and hold the chunk's data too",
+                            "{what}: write {} is {}: each write must hold whole chunks, a \
+                             header (digits and a newline) and all of its data. Build the \
+                             header and the data in one buffer and write it once (`write!` \
+                             writes its pieces one by one)",
                             i + 1,
                             preview(write, 24)
                         )
                     };
                     assert!(
                         length <= MAX_CHUNK,
-                        "{what}: a chunk of {length} bytes; max_chunk is {MAX_CHUNK}"
+                        "{what}: a chunk of {length} bytes is over max_chunk ({MAX_CHUNK}): read the \
+                         input into a buffer of max_chunk bytes"
                     );
                     rest = &rest[at + 1..];
                     assert!(
@@ -808,10 +821,11 @@ mod ex6_3 {
                 "{what}, arriving 1 to 7 bytes at a time: `out` got other bytes: {}",
                 difference(&out, &want)
             );
-            assert_eq!(
-                got,
-                want.len() as u64,
-                "{what}: recv_chunked_into returned {got}"
+            assert!(
+                got == want.len() as u64,
+                "{what}: recv_chunked_into returned {got}; it must return how many bytes of data \
+                 it received, {}",
+                want.len()
             );
             drop(close);
             peer.end();
@@ -857,12 +871,17 @@ mod ex6_3 {
                 "{len} bytes{how}: what arrived differs from what was sent: {}",
                 difference(&out, &want)
             );
-            assert_eq!(
-                got, len as u64,
-                "{len} bytes: recv_chunked_into returned {got}"
+            assert!(
+                got == len as u64,
+                "{len} bytes{how}: recv_chunked_into returned {got}; it must return how many bytes \
+                 of data it received, {len}"
             );
             match sent {
-                Ok(Ok(n)) => assert_eq!(n, len as u64, "{len} bytes: send_chunked returned {n}"),
+                Ok(Ok(n)) => assert!(
+                    n == len as u64,
+                    "{len} bytes{how}: send_chunked returned {n}; it must return how many bytes of \
+                     input it sent, {len}"
+                ),
                 Ok(Err(e)) => panic!("{len} bytes: send_chunked returned an error: {e}"),
                 Err(e) => panic!("{len} bytes: send_chunked: {e}"),
             }
@@ -954,43 +973,48 @@ mod ex6_3 {
         let (tell, told) = mpsc::channel();
         let header_and_first = chunked(&[&first])[..first.len() + 5].to_vec();
         let total = first.len();
-        // The peer sends the first chunk, then the rest only once `out` has all of it.
+        // The peer sends the first chunk, then the rest only once `out` has all of it. Its
+        // writes may fail only if the receiver has already given up, which is reported below.
         let peer = side(move || {
             let mut server = server;
-            server.write_all(&header_and_first).unwrap();
+            let _ = server.write_all(&header_and_first);
             let deadline = Instant::now() + PATIENCE;
             loop {
                 match told.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                     Ok(n) if n >= total => break,
                     Ok(_) => {}
-                    // Give up: close, so that the receiver ends too.
-                    Err(_) => return false,
+                    // Timeout: give up and close, so that the receiver ends too.
+                    // Disconnected: the receiver has returned, there is nothing to wait for.
+                    Err(why) => return Err(why),
                 }
             }
-            server.write_all(&chunked(&[b"and the end"])).unwrap();
-            true
+            let _ = server.write_all(&chunked(&[b"and the end"]));
+            Ok(())
         });
         let mut out = Tell {
             got: Vec::new(),
             tell,
         };
         let result = ex::recv_chunked_into(&mut client, &mut out, MAX_CHUNK);
-        let passed_on = peer
+        // Your receiver has returned: the peer stops waiting for `out`.
+        let Tell { got, tell } = out;
+        drop(tell);
+        let waited = peer
             .finish()
             .unwrap_or_else(|e| panic!("the check's sender: {e}"));
         assert!(
-            passed_on,
+            !matches!(waited, Err(RecvTimeoutError::Timeout)),
             "your receiver keeps the data to itself: the whole first chunk ({total} bytes) had \
              arrived, and {PATIENCE:?} later `out` had only {} of them. Write each chunk to `out` \
              as it arrives, so that memory stays small and the user sees the reply as it comes",
-            out.got.len()
+            got.len()
         );
         result.unwrap_or_else(|e| panic!("recv_chunked_into failed: {e}"));
         let want = [&first[..], b"and the end"].concat();
         assert!(
-            out.got == want,
+            got == want,
             "`out` got other bytes: {}",
-            difference(&out.got, &want)
+            difference(&got, &want)
         );
     }
 

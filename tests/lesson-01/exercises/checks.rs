@@ -33,8 +33,14 @@ fn exchange(conn: &mut TcpStream, message: &[u8], if_silent: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("could not send {:?} to the server: {e}", text(message)));
     let mut reply = vec![0u8; message.len()];
     conn.read_exact(&mut reply).unwrap_or_else(|e| {
+        // A read timeout is WouldBlock on Unix and TimedOut on Windows: say it in words.
+        let why = match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => "nothing more arrived".into(),
+            io::ErrorKind::UnexpectedEof => "the server closed the connection first".into(),
+            _ => e.to_string(),
+        };
         panic!(
-            "sent {:?}, but no complete reply came back within {PATIENCE:?} ({e}). {if_silent}",
+            "sent {:?}, but no complete reply came back within {PATIENCE:?} ({why}). {if_silent}",
             text(message)
         )
     });

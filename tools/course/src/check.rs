@@ -254,7 +254,40 @@ fn failure_sections(stdout: &str) -> BTreeMap<String, String> {
 /// "thread '…' panicked at file:line:col:" lines (the file is the check's, not the learner's),
 /// without the notes about RUST_BACKTRACE and without any stack backtrace; `todo!`'s
 /// "not yet implemented" said plainly.
+///
+/// What the test printed before its first panic (a server's log, the learner's own prints)
+/// comes after the message, under "printed:", and only its last lines: the message is what
+/// the student must read first.
 pub fn clean_failure(text: &str) -> String {
+    let (printed, message) = match text.lines().position(|l| is_panic_header(l.trim())) {
+        Some(first) => {
+            let lines: Vec<&str> = text.lines().collect();
+            (lines[..first].join("\n"), lines[first..].join("\n"))
+        }
+        None => (String::new(), text.to_string()),
+    };
+    let message = clean_lines(&message);
+    let printed = clean_lines(&printed);
+    if printed.is_empty() {
+        return message;
+    }
+    const SHOWN: usize = 8;
+    let lines: Vec<&str> = printed.lines().collect();
+    let skipped = lines.len().saturating_sub(SHOWN);
+    let mut out = format!("{message}\nprinted");
+    if skipped > 0 {
+        out.push_str(&format!(" (its last {SHOWN} lines of {})", lines.len()));
+    }
+    out.push(':');
+    for line in &lines[skipped..] {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// `clean_failure` for one part of the report.
+fn clean_lines(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut in_backtrace = false;
     for line in text.lines() {
@@ -416,6 +449,21 @@ test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
             results[0].message,
             "not written yet: read until n bytes came"
         );
+    }
+
+    #[test]
+    fn what_was_printed_comes_after_the_message_and_only_its_end() {
+        let mut text = String::new();
+        for i in 1..=10 {
+            text.push_str(&format!("connected from 127.0.0.1:{i}\n"));
+        }
+        text.push_str("thread 'ex1_2::x' panicked at tests/lesson-01/exercises/checks.rs:9:5:\n");
+        text.push_str("no reply came back\n");
+        let shown = clean_failure(&text);
+        assert!(shown.starts_with("no reply came back\nprinted (its last 8 lines of 10):\n"));
+        assert!(shown.ends_with("  connected from 127.0.0.1:10"));
+        assert!(!shown.contains("127.0.0.1:2\n"), "{shown}");
+        assert_eq!(clean_failure("thread 't' panicked at a.rs:1:1:\nplain\n"), "plain");
     }
 
     #[test]

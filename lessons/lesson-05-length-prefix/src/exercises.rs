@@ -83,8 +83,10 @@ pub fn run(command: &[u8]) -> Vec<u8> {
 /// `Ok(Some((body, used)))`: a whole frame is there; `used` counts its bytes, header
 /// included. `Ok(None)`: not yet, the header or the body is cut short; that is not an error.
 /// An `ErrorKind::InvalidData` error: the bytes can never be a frame (the header is not 1 to
-/// `MAX_DIGITS` digits and a newline), or the length is over `MAX_FRAME`. Say so as soon as
-/// the bytes show it, before any of the body arrives.
+/// `MAX_DIGITS` digits and a newline), or the length is over `MAX_FRAME`. Fail as soon as the
+/// bytes show it, without waiting for more: when a byte before the newline is not a digit,
+/// when there are more than `MAX_DIGITS` digits, and when a whole header has a length over
+/// `MAX_FRAME` (do not wait for its body).
 pub fn try_parse_frame(buffer: &[u8]) -> io::Result<Option<(Vec<u8>, usize)>> {
     // TODO: find the newline, check the digits and the length, then look for the whole body.
     todo!("parse one frame from the start of the buffer")

@@ -60,7 +60,7 @@ const END: &[u8] = b".\n";
 
 /// Exercise 4.2, part 1: dot framing (SMTP does this to end a mail's text).
 pub fn dot_frame(output: &[u8]) -> Vec<u8> {
-    let mut framed = Vec::with_capacity(output.len() + output.len() / 16 + END.len() + 1);
+    let mut framed = Vec::with_capacity(output.len() + END.len() + 1);
     // Why work line by line: the marker is a LINE holding only a dot, so only the start of
     // a line can look like it. `split_inclusive` keeps each line's `\n`, and gives the last
     // line even when it has none.

@@ -82,8 +82,9 @@ pub fn try_parse_frame(buffer: &[u8]) -> io::Result<Option<(Vec<u8>, usize)>> {
     let head = &buffer[..buffer.len().min(MAX_DIGITS + 1)];
     let newline = head.iter().position(|&b| b == b'\n');
     let digits = &head[..newline.unwrap_or(head.len())];
-    // Why check the digits before the header is whole: a byte that is not a digit will never
-    // become one, so waiting for the newline would only delay the same answer.
+    // Why check the digits before the newline has come: a byte that is not a digit will never
+    // become one. Waiting for the newline would delay the same answer, or wait for ever if the
+    // peer sends nothing more.
     if !digits.iter().all(u8::is_ascii_digit) {
         return invalid(format!(
             "a frame header is not a number: \"{}\"",
@@ -183,7 +184,8 @@ pub fn serve_frames(conn: TcpStream) -> io::Result<()> {
     while let Some(command) = frames.next_frame()? {
         // Why no `recv_ready`: the reply's header ends with a newline, so the client finds
         // where the length ends by itself. No handshake, no round trip per command.
-        // Why answer each frame at once: the server cannot know how many more are coming.
+        // Why answer each frame at once: the server cannot know if more commands are coming,
+        // and a client that waits for this reply sends nothing more until it has it.
         write_frame(&mut out, &run(&command))?;
     }
     Ok(())

@@ -71,7 +71,7 @@ fn assert_bytes(got: &[u8], expected: &[u8], what: &str) {
 fn said(e: &io::Error) -> String {
     match e.kind() {
         ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-            "a read waited {} s for bytes that were not coming",
+            "a timeout (a read waited {} s for bytes that were not coming)",
             READ_TIMEOUT.as_secs()
         ),
         kind => format!("the error {kind:?} ({e})"),
@@ -355,7 +355,9 @@ mod ex4_2 {
         thread::spawn(move || {
             let limits = lesson_04::Settings::default().limits;
             let (conn, _) = listener.accept().unwrap();
-            conn.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+            // Longer than the client waits: a client stuck on a reply fails with its own
+            // timeout, not with an end of stream that the server's giving up would cause.
+            conn.set_read_timeout(Some(READ_TIMEOUT * 2)).unwrap();
             let serve = || -> io::Result<()> {
                 let mut commands = BufReader::new(&conn);
                 let mut command = String::new();
@@ -407,13 +409,16 @@ mod ex4_2 {
                     expected.push(b'\n');
                 }
                 let got = ex::read_dot_framed(&mut replies).unwrap_or_else(|e| {
-                    let server = match outcome.try_recv() {
-                        Ok(Err(panic)) => format!(" The server's dot_frame panicked: {panic}"),
-                        _ => String::new(),
+                    let why = match outcome.try_recv() {
+                        Ok(Err(panic)) => format!("The server's dot_frame panicked: {panic}"),
+                        _ => "The server had sent it, framed by your dot_frame. Does dot_frame \
+                              end every reply with the end marker, and does read_dot_framed \
+                              stop right after it, leaving the next reply's bytes in the reader?"
+                            .to_string(),
                     };
                     panic!(
                         "no reply to `{command}` came back whole: read_dot_framed failed with \
-                         {}.{server}",
+                         {}. {why}",
                         said(&e)
                     )
                 });

@@ -24,6 +24,7 @@ use crate::ex;
 struct Pieces {
     script: VecDeque<Result<Vec<u8>, ErrorKind>>,
     reads: usize,
+    ends: usize,
 }
 
 impl Pieces {
@@ -31,6 +32,7 @@ impl Pieces {
         Pieces {
             script: script.into_iter().collect(),
             reads: 0,
+            ends: 0,
         }
     }
 
@@ -64,7 +66,11 @@ impl Read for Pieces {
         );
         assert!(!buf.is_empty(), "{}", EMPTY_BUFFER);
         match self.script.pop_front() {
-            None => Ok(0),
+            None => {
+                self.ends += 1;
+                assert!(self.ends < 100, "{}", READ_AFTER_END);
+                Ok(0)
+            }
             Some(Err(kind)) => Err(io::Error::from(kind)),
             Some(Ok(mut piece)) => {
                 let n = piece.len().min(buf.len());
@@ -79,17 +85,21 @@ impl Read for Pieces {
     }
 }
 
+const READ_AFTER_END: &str = "read returned 0 bytes 100 times, and your loop kept reading: 0 \
+     bytes means the stream has ended, and nothing more will ever come";
+
 const EMPTY_BUFFER: &str = "read was called with an empty buffer. Such a read returns 0 at once, \
      and 0 looks like the end of the stream: read into a buffer that has room (a Vec made with \
      `with_capacity` still has length 0)";
 
-/// A reader that must not be read.
+/// A reader that must not be read: `recv_exact(0)` has nothing to read.
 struct MustNotRead;
 
 impl Read for MustNotRead {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         panic!(
-            "read was called with a {}-byte buffer; nothing needed reading",
+            "recv_exact(0) called read (with a {}-byte buffer), but 0 bytes need no read. A \
+             read into an empty buffer returns 0, and 0 looks like the end of the stream",
             buf.len()
         )
     }
@@ -252,7 +262,10 @@ mod ex5_1 {
             Ok(b"lo".to_vec()),
         ]);
         let got = ex::recv_exact(&mut conn, 5).unwrap_or_else(|e| {
-            panic!("recv_exact gave up on an interrupted read ({e}): an Interrupted read read nothing; try it again")
+            panic!(
+                "recv_exact gave up on an interrupted read ({e}): an Interrupted read has read \
+                 nothing, so try it again"
+            )
         });
         assert_bytes(&got, b"hello", "recv_exact(5) with interrupted reads");
     }
@@ -371,8 +384,8 @@ mod ex5_2 {
             .unwrap_or_else(|e| panic!("sending nothing must succeed, yet send_all failed: {e}"));
         assert!(
             conn.writes == 0,
-            "send_all called write {} times for an empty message; nothing needs writing",
-            conn.writes
+            "send_all called write for an empty message: there is nothing to send, so do not \
+             call write at all"
         );
     }
 }
@@ -434,7 +447,8 @@ fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 /// A test peer: accepts one connection, writes `bytes` in one write, then closes it (or, with
-/// `hold_open`, keeps it open until the other side closes, or for `WAIT` at most).
+/// `hold_open`, keeps it open until the other side closes, or for twice `WAIT` at most: longer
+/// than a reader waits, so a reader that waits for more bytes fails with its own timeout).
 fn peer(bytes: Vec<u8>, hold_open: bool) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -442,7 +456,7 @@ fn peer(bytes: Vec<u8>, hold_open: bool) -> SocketAddr {
         let (mut conn, _) = listener.accept().unwrap();
         let _ = conn.write_all(&bytes);
         if hold_open {
-            conn.set_read_timeout(Some(WAIT)).unwrap();
+            conn.set_read_timeout(Some(WAIT * 2)).unwrap();
             let _ = conn.read(&mut [0u8; 64]);
         }
     });
@@ -471,11 +485,7 @@ impl Read for Socket {
         let n = self.conn.read(buf)?;
         if n == 0 {
             self.ends += 1;
-            assert!(
-                self.ends < 100,
-                "read returned 0 bytes 100 times, and next_frame kept reading: 0 bytes means \
-                 the peer closed the connection, and nothing more will come"
-            );
+            assert!(self.ends < 100, "{}", READ_AFTER_END);
         }
         Ok(n)
     }
@@ -485,7 +495,7 @@ impl Read for Socket {
 fn said(e: &io::Error) -> String {
     match e.kind() {
         ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-            "a read waited {} s for bytes that were not coming",
+            "a timeout (a read waited {} s for bytes that were not coming)",
             WAIT.as_secs()
         ),
         kind => format!("the error {kind:?} ({e})"),
@@ -529,23 +539,49 @@ fn start_your_server() -> (SocketAddr, mpsc::Receiver<Result<io::Result<()>, Str
     let addr = listener.local_addr().unwrap();
     let result = on_a_thread(move || {
         let (conn, _) = listener.accept().unwrap();
-        // Bounded: a server that waits for bytes that never come fails, it does not hang.
-        conn.set_read_timeout(Some(WAIT)).unwrap();
+        // Bounded: a server that waits for bytes that never come fails, it does not hang. It
+        // waits longer than the client does, so when both wait, the client's timeout comes
+        // first, every time, and the failure says the same thing on every run.
+        conn.set_read_timeout(Some(WAIT * 2)).unwrap();
         conn.set_write_timeout(Some(WAIT)).unwrap();
         ex::serve_frames(conn)
     });
     (addr, result)
 }
 
-/// What became of your server, if it has already stopped, for a failure message.
+/// What became of your server, if it has stopped, for a failure message. It waits a second
+/// for the outcome: a server that has just closed the connection sends it a moment later.
 fn your_server(outcome: &mpsc::Receiver<Result<io::Result<()>, String>>) -> String {
-    match outcome.try_recv() {
+    const ANSWER_AT_ONCE: &str = "Does serve_frames answer each command frame with a frame \
+                                  (write_frame) as soon as it has read it?";
+    match outcome.recv_timeout(Duration::from_secs(1)) {
         Ok(Err(panic)) => format!("serve_frames panicked: {panic}"),
+        Ok(Ok(Err(e))) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            format!(
+                "serve_frames waited {} s for a command that was not coming: the client sends \
+                 nothing more until it has its replies. {ANSWER_AT_ONCE}",
+                (WAIT * 2).as_secs()
+            )
+        }
         Ok(Ok(Err(e))) => format!("serve_frames ended with {}", said(&e)),
-        Ok(Ok(Ok(()))) => "serve_frames returned Ok(()) too early".to_string(),
-        Err(_) => "Does serve_frames answer each command frame with a frame (write_frame) as \
-                   soon as it has read it?"
+        Ok(Ok(Ok(()))) => "serve_frames returned Ok(()) while the client still waited for \
+                           replies: did next_frame return Ok(None) before the end of the \
+                           stream, or did the loop stop after one command?"
             .to_string(),
+        Err(_) => ANSWER_AT_ONCE.to_string(),
+    }
+}
+
+/// What an error from your `pipeline` probably means, in words.
+fn your_client(e: &io::Error) -> String {
+    match e.kind() {
+        ErrorKind::InvalidData => format!(
+            "{}. Your client found no frame header where a reply should start: does it keep ONE \
+             FrameReader for all the replies? The bytes after one reply are the start of the \
+             next",
+            said(e)
+        ),
+        _ => said(e),
     }
 }
 
@@ -621,6 +657,13 @@ mod ex5_3 {
                 let cut = &whole[..end];
                 match ex::try_parse_frame(cut) {
                     Ok(None) => {}
+                    Ok(Some((body, _))) if !cut.contains(&b'\n') => panic!(
+                        "try_parse_frame({}) returned a frame, {}, but the header has no newline \
+                         yet: more digits may follow (\"1\" may be the start of \"12␊\"). A \
+                         header is whole only at its newline",
+                        show(cut),
+                        show(&body)
+                    ),
                     Ok(Some((body, _))) => panic!(
                         "try_parse_frame({}) returned a frame, {}, but that frame is not whole \
                          yet",
@@ -714,7 +757,9 @@ mod ex5_3 {
                     ),
                     Err(e) => panic!(
                         "next_frame failed on frame {} of 3, with the first read ending after \
-                         {cut}: {e}",
+                         {cut}: {e}. A read can bring the end of one frame and the start of the \
+                         next: keep those bytes in the buffer, and remove only the `used` bytes \
+                         of the frame you return",
                         i + 1
                     ),
                 }
@@ -749,8 +794,9 @@ mod ex5_3 {
             Ok(None) => panic!("next_frame returned Ok(None), but a second frame was there"),
             Err(e) => panic!(
                 "the second frame came in the same read as the first, yet next_frame did not \
-                 return it: {}. Try to parse what is in the buffer BEFORE you read again: the \
-                 peer sends nothing more until it gets a reply",
+                 return it: {}. After the first frame, keep the rest of the buffer (remove only \
+                 the `used` bytes), and try to parse it BEFORE you read again: the peer sends \
+                 nothing more until it gets a reply",
                 said(&e)
             ),
         }
@@ -783,7 +829,8 @@ mod ex5_3 {
                      still coming"
                 ),
                 Err(e) => panic!(
-                    "next_frame failed on frame {} of 300 ({} bytes): {}",
+                    "next_frame failed on frame {} of 300 ({} bytes): {}. Bytes read past the \
+                     end of a frame are the start of the next: do they stay in the buffer?",
                     i + 1,
                     body.len(),
                     said(&e)
@@ -857,7 +904,7 @@ mod ex5_3 {
                 Err(e) if e.kind() == ErrorKind::InvalidData => {}
                 Err(e) => panic!(
                     "the peer sent {} and nothing more: next_frame should refuse that header \
-                     with InvalidData at once, but ended with {}",
+                     with InvalidData at once, without waiting for more, but ended with {}",
                     show(&bytes),
                     said(&e)
                 ),
@@ -901,11 +948,15 @@ mod ex5_3 {
                     )
                 }
             };
+            let empty = match expected.is_empty() {
+                true => " (a command that prints nothing still gets a reply: the frame 0␊)",
+                false => "",
+            };
             assert_bytes(
                 &reply,
                 expected,
                 &format!(
-                    "reply {} of {}, to {}",
+                    "reply {} of {}, to {}{empty}",
                     i + 1,
                     commands.len(),
                     show(command.as_bytes())
@@ -991,7 +1042,7 @@ mod ex5_3 {
         }
         let replies = match client.recv_timeout(WAIT) {
             Ok(Ok(Ok(replies))) => replies,
-            Ok(Ok(Err(e))) => panic!("pipeline failed: {}", said(&e)),
+            Ok(Ok(Err(e))) => panic!("pipeline failed: {}", your_client(&e)),
             Ok(Err(panic)) => panic!("pipeline panicked: {panic}"),
             Err(_) => panic!("pipeline did not return within {} s", WAIT.as_secs()),
         };
@@ -1028,6 +1079,18 @@ mod ex5_3 {
         });
         let replies = match client.recv_timeout(WAIT * 2) {
             Ok(Ok(Ok(replies))) => replies,
+            Ok(Ok(Err(e))) if e.kind() == ErrorKind::InvalidData => {
+                panic!("pipeline failed against serve_frames: {}", your_client(&e))
+            }
+            Ok(Ok(Err(e))) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                // The client gave up and closed, so whatever the server did since says nothing.
+                panic!(
+                    "pipeline failed against serve_frames: {}. One end waited for the other, \
+                     and either can be wrong: the checks of your server alone and of your \
+                     client alone tell which",
+                    said(&e)
+                )
+            }
             Ok(Ok(Err(e))) => panic!(
                 "pipeline failed against serve_frames: {}. {}",
                 said(&e),
@@ -1066,7 +1129,8 @@ mod ex5_3 {
             ),
             Ok(Err(panic)) => panic!("serve_frames panicked: {panic}"),
             Err(_) => panic!(
-                "serve_frames did not return within {} s after your client closed",
+                "serve_frames did not return within {} s after your client closed: when \
+                 next_frame returns Ok(None), the conversation is over",
                 WAIT.as_secs()
             ),
         }

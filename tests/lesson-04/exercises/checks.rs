@@ -45,28 +45,6 @@ fn show(bytes: &[u8]) -> String {
     netlab::preview(bytes, 48)
 }
 
-/// Fails with a readable message unless `got` is `expected`: both shown as text, from a
-/// little before the first byte where they differ.
-#[track_caller]
-fn assert_bytes(got: &[u8], expected: &[u8], what: &str) {
-    if got == expected {
-        return;
-    }
-    let same = got.iter().zip(expected).take_while(|(a, b)| a == b).count();
-    let from = same.saturating_sub(8);
-    let place = match from {
-        0 => String::new(),
-        _ => format!(" (from byte {from} on)"),
-    };
-    panic!(
-        "{what}\n  expected {} bytes{place}: {}\n  got      {} bytes{place}: {}",
-        expected.len(),
-        show(expected.get(from..).unwrap_or_default()),
-        got.len(),
-        show(got.get(from..).unwrap_or_default()),
-    );
-}
-
 /// What an error from your code probably means, in words.
 fn said(e: &io::Error) -> String {
     match e.kind() {
@@ -196,7 +174,7 @@ mod ex4_2 {
         ];
         for (output, framed, why) in cases {
             let got = ex::dot_frame(output);
-            assert_bytes(&got, framed, &format!("dot_frame({}): {why}", show(output)));
+            netlab::assert_bytes(&got, framed, &format!("dot_frame({}): {why}", show(output)));
         }
     }
 
@@ -220,7 +198,7 @@ mod ex4_2 {
                     show(&framed)
                 )
             });
-            assert_bytes(
+            netlab::assert_bytes(
                 &got,
                 expected,
                 &format!("read_dot_framed on {}", show(&framed)),
@@ -257,7 +235,7 @@ mod ex4_2 {
                     said(&e)
                 )
             });
-            assert_bytes(
+            netlab::assert_bytes(
                 &got,
                 reply,
                 &format!("reply {} of 2, both in one read", i + 1),
@@ -311,7 +289,7 @@ mod ex4_2 {
                     said(&e)
                 )
             });
-            assert_bytes(
+            netlab::assert_bytes(
                 &got,
                 reply,
                 &format!("reply {} of 2, cut into pieces of 1 to 3 bytes", i + 1),
@@ -422,7 +400,7 @@ mod ex4_2 {
                         said(&e)
                     )
                 });
-                assert_bytes(
+                netlab::assert_bytes(
                     &got,
                     &expected,
                     &format!("the reply to `{command}`, dot-framed, through the lab"),

@@ -166,28 +166,6 @@ fn show(bytes: &[u8]) -> String {
     netlab::preview(bytes, 48)
 }
 
-/// Fails with a readable message unless `got` is `expected`: both shown as text, from a
-/// little before the first byte where they differ.
-#[track_caller]
-fn assert_bytes(got: &[u8], expected: &[u8], what: &str) {
-    if got == expected {
-        return;
-    }
-    let same = got.iter().zip(expected).take_while(|(a, b)| a == b).count();
-    let from = same.saturating_sub(8);
-    let place = match from {
-        0 => String::new(),
-        _ => format!(" (from byte {from} on)"),
-    };
-    panic!(
-        "{what}\n  expected {} bytes{place}: {}\n  got      {} bytes{place}: {}",
-        expected.len(),
-        show(expected.get(from..).unwrap_or_default()),
-        got.len(),
-        show(got.get(from..).unwrap_or_default()),
-    );
-}
-
 mod ex5_1 {
     use super::*;
 
@@ -213,11 +191,11 @@ mod ex5_1 {
         let mut conn = Pieces::new(script);
         let first = ex::recv_exact(&mut conn, 5)
             .unwrap_or_else(|e| panic!("recv_exact(5) failed, though 11 bytes were there: {e}"));
-        assert_bytes(&first, b"hello", "recv_exact(5) on \"hello world\"");
+        netlab::assert_bytes(&first, b"hello", "recv_exact(5) on \"hello world\"");
         let second = ex::recv_exact(&mut conn, 6).unwrap_or_else(|e| {
             panic!("the second recv_exact(6) failed: did the first take bytes past its 5th? {e}")
         });
-        assert_bytes(
+        netlab::assert_bytes(
             &second,
             b" world",
             "the next recv_exact(6): the first call must not take bytes past its 5th",
@@ -267,7 +245,7 @@ mod ex5_1 {
                  nothing, so try it again"
             )
         });
-        assert_bytes(&got, b"hello", "recv_exact(5) with interrupted reads");
+        netlab::assert_bytes(&got, b"hello", "recv_exact(5) with interrupted reads");
     }
 
     #[test]
@@ -302,7 +280,7 @@ mod ex5_1 {
         let mut digits = [0u8; 7];
         conn.read_exact(&mut digits)
             .expect("the lesson's server sends the length");
-        assert_bytes(&digits, b"1048577", "the lesson's server announced");
+        netlab::assert_bytes(&digits, b"1048577", "the lesson's server announced");
         conn.write_all(ACK).unwrap();
         let got = ex::recv_exact(&mut conn, expected.len()).unwrap_or_else(|e| {
             panic!("recv_exact failed to receive the 1048577 bytes of the reply: {e}")
@@ -320,7 +298,7 @@ mod ex5_1 {
         let mut digit = [0u8; 1];
         conn.read_exact(&mut digit)
             .expect("the lesson's server sends the next length");
-        assert_bytes(
+        netlab::assert_bytes(
             &digit,
             b"5",
             "the next command's length (did recv_exact leave bytes of the reply behind?)",
@@ -328,7 +306,7 @@ mod ex5_1 {
         conn.write_all(ACK).unwrap();
         let got = ex::recv_exact(&mut conn, 5)
             .unwrap_or_else(|e| panic!("recv_exact failed on the next reply: {e}"));
-        assert_bytes(&got, b"next\n", "the reply to `echo next`");
+        netlab::assert_bytes(&got, b"next\n", "the reply to `echo next`");
     }
 }
 
@@ -357,7 +335,7 @@ mod ex5_2 {
         ex::send_all(&mut conn, b"recv_ready").unwrap_or_else(|e| {
             panic!("send_all gave up on an interrupted write ({e}): it wrote nothing; try it again")
         });
-        assert_bytes(
+        netlab::assert_bytes(
             &conn.accepted,
             b"recv_ready",
             "what send_all handed over, 4 bytes at a time",
@@ -624,7 +602,7 @@ mod ex5_3 {
         for (buffer, body, used) in cases {
             match ex::try_parse_frame(buffer) {
                 Ok(Some((got, got_used))) => {
-                    assert_bytes(
+                    netlab::assert_bytes(
                         &got,
                         body,
                         &format!("try_parse_frame({}): the body", show(buffer)),
@@ -742,7 +720,7 @@ mod ex5_3 {
             for (i, body) in bodies.iter().enumerate() {
                 let cut = show(&stream[at.saturating_sub(6)..at]);
                 match reader.next_frame() {
-                    Ok(Some(got)) => assert_bytes(
+                    Ok(Some(got)) => netlab::assert_bytes(
                         &got,
                         body,
                         &format!(
@@ -790,7 +768,7 @@ mod ex5_3 {
             "the first frame was \"first\"; next_frame returned {first:?}"
         );
         match reader.next_frame() {
-            Ok(Some(body)) => assert_bytes(&body, b"second", "the second frame"),
+            Ok(Some(body)) => netlab::assert_bytes(&body, b"second", "the second frame"),
             Ok(None) => panic!("next_frame returned Ok(None), but a second frame was there"),
             Err(e) => panic!(
                 "the second frame came in the same read as the first, yet next_frame did not \
@@ -822,7 +800,7 @@ mod ex5_3 {
         for (i, body) in bodies.iter().enumerate() {
             match reader.next_frame() {
                 Ok(Some(got)) => {
-                    assert_bytes(&got, body, &format!("frame {} of 300", i + 1));
+                    netlab::assert_bytes(&got, body, &format!("frame {} of 300", i + 1));
                 }
                 Ok(None) => panic!(
                     "next_frame returned Ok(None) after {i} of 300 frames, but the rest were \
@@ -952,7 +930,7 @@ mod ex5_3 {
                 true => " (a command that prints nothing still gets a reply: the frame 0␊)",
                 false => "",
             };
-            assert_bytes(
+            netlab::assert_bytes(
                 &reply,
                 expected,
                 &format!(
@@ -1053,7 +1031,7 @@ mod ex5_3 {
             commands.len()
         );
         for (i, (command, reply)) in commands.iter().zip(&replies).enumerate() {
-            assert_bytes(
+            netlab::assert_bytes(
                 reply,
                 &reply_to(command),
                 &format!(
@@ -1109,7 +1087,7 @@ mod ex5_3 {
             list.len()
         );
         for (i, ((command, expected), reply)) in list.iter().zip(&replies).enumerate() {
-            assert_bytes(
+            netlab::assert_bytes(
                 reply,
                 expected,
                 &format!(

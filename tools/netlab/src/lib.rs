@@ -435,3 +435,27 @@ pub fn preview(bytes: &[u8], max: usize) -> String {
     let more = if bytes.len() > max { "..." } else { "" };
     format!("\"{text}\"{more}")
 }
+
+/// Fails with a message a student can read unless `got` is `expected`: `what`, then both
+/// sides' lengths and bytes as [`preview`] text, from a little before the first byte where
+/// they differ (so a long message shows where it went wrong, not its common start).
+#[track_caller]
+pub fn assert_bytes(got: &[u8], expected: &[u8], what: &str) {
+    if got == expected {
+        return;
+    }
+    let same = got.iter().zip(expected).take_while(|(a, b)| a == b).count();
+    let from = same.saturating_sub(8);
+    let place = match from {
+        0 => String::new(),
+        _ => format!(" (from byte {from} on)"),
+    };
+    let show = |bytes: &[u8]| preview(bytes.get(from..).unwrap_or_default(), 48);
+    panic!(
+        "{what}\n  expected {} bytes{place}: {}\n  got      {} bytes{place}: {}",
+        expected.len(),
+        show(expected),
+        got.len(),
+        show(got),
+    );
+}

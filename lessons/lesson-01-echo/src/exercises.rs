@@ -3,7 +3,8 @@
 //!
 //! Each function below compiles and runs, but does not yet do what its exercise asks:
 //! the checks fail until you change it. The chapter states each task and gives a hint;
-//! `solutions/solution-01-echo` has a worked answer.
+//! once your code passes, `cargo course check` says
+//! where the worked answer is.
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;

@@ -3,7 +3,8 @@
 //!
 //! Each item below compiles, but does not yet do what its exercise asks: the checks fail
 //! until you change it. The chapter states each task and gives a hint;
-//! `solutions/solution-02-udp` has a worked answer.
+//! once your code passes, `cargo course check` says
+//! where the worked answer is.
 
 #![allow(unused_variables)]
 

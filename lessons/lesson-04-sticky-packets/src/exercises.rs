@@ -3,7 +3,8 @@
 //!
 //! Each item below compiles, but does not yet do what its exercise asks: the checks fail
 //! until you change it. The chapter states each task; `cargo course hint 4.1` gives a hint,
-//! and `solutions/solution-04-sticky-packets` has a worked answer.
+//! and once your code passes, `cargo course check` says
+//! where the worked answer is.
 
 #![allow(unused_variables)]
 

@@ -3,7 +3,8 @@
 //!
 //! Each item below compiles, but does not yet do what its exercise asks: the checks fail
 //! until you change it. The chapter states each task; `cargo course hint 5.1` gives a hint,
-//! and `solutions/solution-05-length-prefix` has a worked answer.
+//! and once your code passes, `cargo course check` says
+//! where the worked answer is.
 
 // The starters of 5.3 do not use their parameters and fields yet: your code will.
 #![allow(unused_variables, dead_code)]

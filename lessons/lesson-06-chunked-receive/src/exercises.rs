@@ -3,7 +3,8 @@
 //!
 //! Each function below compiles, but stops with `todo!`: the checks fail until you write it.
 //! The chapter states each task; `cargo course hint 6.1` shows a hint, and
-//! `solutions/solution-06-chunked-receive` has a worked answer.
+//! once your code passes, `cargo course check` says
+//! where the worked answer is.
 
 #![allow(unused_variables)]
 

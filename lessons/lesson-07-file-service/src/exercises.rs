@@ -2,7 +2,8 @@
 //! `cargo course hint 7.1` shows its hint.
 //!
 //! Each function below compiles, but stops with `todo!`: the checks fail until you write it.
-//! The chapter states each task; `solutions/solution-07-file-service` has a worked answer.
+//! The chapter states each task; once your code passes, `cargo course check` says
+//! where the worked answer is.
 //! Exercise 7.6 is in its own file, `exercises/own_client.rs`.
 
 #![allow(unused_variables)]

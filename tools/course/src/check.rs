@@ -463,7 +463,10 @@ test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
         assert!(shown.starts_with("no reply came back\nprinted (its last 8 lines of 10):\n"));
         assert!(shown.ends_with("  connected from 127.0.0.1:10"));
         assert!(!shown.contains("127.0.0.1:2\n"), "{shown}");
-        assert_eq!(clean_failure("thread 't' panicked at a.rs:1:1:\nplain\n"), "plain");
+        assert_eq!(
+            clean_failure("thread 't' panicked at a.rs:1:1:\nplain\n"),
+            "plain"
+        );
     }
 
     #[test]

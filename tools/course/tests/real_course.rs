@@ -7,15 +7,11 @@ use std::path::Path;
 fn the_course_s_exercises_are_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let root = course::workspace_root(&root).expect("the workspace");
-    let any = std::fs::read_dir(root.join("lessons"))
-        .unwrap()
-        .any(|e| e.unwrap().path().join("exercises.toml").is_file());
-    if !any {
-        eprintln!("skipped: no lessons/*/exercises.toml yet");
-        return;
-    }
     let course = course::Course::load(&root).unwrap_or_else(|e| panic!("{e:#}"));
-    assert!(!course.exercises.is_empty());
+    assert!(
+        !course.exercises.is_empty(),
+        "no lessons/*/exercises.toml lists an exercise"
+    );
     for ex in &course.exercises {
         assert_eq!(
             ex.id,

@@ -36,6 +36,9 @@ pub struct Preprocessor<'a> {
     src: PathBuf,
     /// (directive, exercise id) → the chapters it appears in.
     seen: BTreeMap<(String, String), BTreeSet<String>>,
+    /// Every chapter's source as mdBook gave it, by its path in `src`: `{{#course time N}}`
+    /// reads another chapter's header.
+    pub chapters: BTreeMap<String, String>,
     pub errors: Vec<String>,
 }
 
@@ -46,6 +49,7 @@ impl<'a> Preprocessor<'a> {
             student_edition,
             src,
             seen: BTreeMap::new(),
+            chapters: BTreeMap::new(),
             errors: Vec::new(),
         }
     }
@@ -118,10 +122,16 @@ impl<'a> Preprocessor<'a> {
                 [_, arg] => arg.as_str(),
                 _ => {
                     return Err(anyhow!(
-                        "`{text}` is not a directive: write {{{{#course KIND ID}}}}, KIND one of exercises, heading, hint, check, solution"
+                        "`{text}` is not a directive: write {{{{#course KIND ID}}}}, KIND one of exercises, time, heading, hint, check, solution"
                     ));
                 }
             };
+            if kind == "time" {
+                let time = self.time(arg).map_err(|e| anyhow!("`{text}`: {e}"))?;
+                let start = line.rfind(text.as_str()).expect("found above");
+                line.replace_range(start..start + text.len(), &time);
+                continue;
+            }
             if kind == "exercises" {
                 let n: u32 = arg
                     .parse()
@@ -142,7 +152,7 @@ impl<'a> Preprocessor<'a> {
             }
             if !["heading", "hint", "check", "solution"].contains(&kind) {
                 return Err(anyhow!(
-                    "`{text}`: unknown directive `{kind}` (known: exercises, heading, hint, check, solution)"
+                    "`{text}`: unknown directive `{kind}` (known: exercises, time, heading, hint, check, solution)"
                 ));
             }
             if !alone {
@@ -178,6 +188,35 @@ impl<'a> Preprocessor<'a> {
                 .join("\n"));
         }
         Ok(format!("{prefix}{line}"))
+    }
+
+    /// `{{#course time N}}`: what chapter N's header block says under **Time:**, on one line,
+    /// so that a plan (the teacher's guide) never keeps a copy of it.
+    fn time(&self, arg: &str) -> Result<String> {
+        let n: u32 = arg
+            .parse()
+            .map_err(|_| anyhow!("`{arg}` is not a chapter number"))?;
+        let ex = self
+            .course
+            .chapter(n)
+            .next()
+            .ok_or_else(|| anyhow!("no exercises.toml lists an exercise of chapter {n}"))?;
+        let file = Path::new(&ex.chapter);
+        let in_src = file.strip_prefix(&self.src).unwrap_or(file);
+        let content = self
+            .chapters
+            .get(&slash(in_src))
+            .ok_or_else(|| anyhow!("chapter {n}'s page {} is not in the book", ex.chapter))?;
+        let mut lines = content.lines().map(|l| split_quote(l).1.trim());
+        let first = lines
+            .find_map(|l| l.strip_prefix("**Time:**"))
+            .ok_or_else(|| anyhow!("{} has no **Time:** line in its header", ex.chapter))?;
+        let mut time = first.trim().to_string();
+        for more in lines.take_while(|l| !l.is_empty() && !l.starts_with("**")) {
+            time.push(' ');
+            time.push_str(more);
+        }
+        Ok(time)
     }
 
     fn expand(&self, kind: &str, ex: &Exercise, chapter_dir: &Path) -> Vec<String> {
@@ -370,6 +409,22 @@ pub fn relative(from: &Path, to: &Path) -> String {
     parts.join("/")
 }
 
+/// Every chapter's path and source, before any is expanded.
+fn collect_chapters(items: Option<&Value>, into: &mut BTreeMap<String, String>) {
+    for item in items.and_then(Value::as_array).into_iter().flatten() {
+        let Some(chapter) = item.get("Chapter") else {
+            continue;
+        };
+        if let (Some(path), Some(content)) = (
+            chapter.get("path").and_then(Value::as_str),
+            chapter.get("content").and_then(Value::as_str),
+        ) {
+            into.insert(path.to_string(), content.to_string());
+        }
+        collect_chapters(chapter.get("sub_items"), into);
+    }
+}
+
 fn walk(items: &mut Value, pre: &mut Preprocessor) {
     let Some(items) = items.as_array_mut() else {
         return;
@@ -429,6 +484,8 @@ pub fn run(input: &str) -> Result<std::result::Result<Value, Vec<String>>> {
 
     let mut book = book.clone();
     let mut pre = Preprocessor::new(&course, src, student_edition);
+    let items = book.get("items").or_else(|| book.get("sections"));
+    collect_chapters(items, &mut pre.chapters);
     if let Some(items) = book.get_mut("items") {
         walk(items, &mut pre);
     } else if let Some(sections) = book.get_mut("sections") {

@@ -99,6 +99,11 @@ fn directives_expand_from_exercises_toml() {
         "{content}"
     );
     assert!(content.contains("\n### Exercise 1.1: `add`\n"), "{content}");
+    // `time` reads the chapter's header, continuation lines joined.
+    assert!(
+        content.contains("It takes about 10 min reading, 20 min exercises, by its own header."),
+        "{content}"
+    );
     // In a blockquote, every line keeps the prefix.
     assert!(
         content.contains(

@@ -179,7 +179,12 @@ pub fn greet(name: &str) -> String {
 pub const CHAPTER: &str = r#"# 1. Demo
 
 > [!NOTE]
+> **Time:** about 10 min reading,
+> 20 min exercises
+>
 > **Exercises:** {{#course exercises 1}}
+
+It takes {{#course time 1}}, by its own header.
 
 ## Exercises
 

@@ -1,7 +1,8 @@
 //! `cargo course student-edition DIR`: a copy of the course without its worked solutions.
 //!
-//! The copy has the tracked files of this checkout (as they are on disk) except `solutions/` and
-//! the checks' `solution.rs` entry points; its book says the solutions are not in this edition;
+//! The copy has the files of this checkout's last commit (`HEAD`, not the working tree: a
+//! teacher's own tries at the exercises, uncommitted, never reach the students) except
+//! `solutions/` and the checks' `solution.rs` entry points; its book says the solutions are not in this edition;
 //! it is a git repository of its own with the tag `course-start`, from which `cargo course
 //! reset` reads the untouched starters.
 
@@ -15,10 +16,9 @@ use anyhow::{Context, Result, anyhow, bail};
 pub struct Written {
     pub dir: PathBuf,
     pub files: usize,
-    /// Tracked files that are missing on disk (deleted and not committed): not copied.
-    pub missing: Vec<String>,
-    /// Files git does not track (and does not ignore): not copied.
-    pub untracked: Vec<String>,
+    /// Files whose changes are not committed (changed, deleted or new): the copy has them as
+    /// `HEAD` has them, or not at all.
+    pub uncommitted: Vec<String>,
 }
 
 /// Whether a tracked file stays out of the student edition.
@@ -81,23 +81,55 @@ pub fn write(root: &Path, dir: &Path) -> Result<Written> {
             root.display()
         ),
     }
-    let tracked = nul_separated(&run(
+    // Paths below are relative to the course's folder, which may be a folder of a bigger
+    // repository: `prefix` is where it sits in the repository.
+    let prefix = String::from_utf8_lossy(&run(
         Command::new("git")
             .current_dir(root)
-            .args(["ls-files", "-z", "--cached", "--", "."]),
-        "git ls-files",
-    )?);
-    let untracked = nul_separated(&run(
+            .args(["rev-parse", "--show-prefix"]),
+        "git rev-parse --show-prefix",
+    )?)
+    .trim()
+    .to_string();
+    let listing = run(
         Command::new("git").current_dir(root).args([
-            "ls-files",
+            "ls-tree",
+            "-r",
             "-z",
-            "--others",
-            "--exclude-standard",
+            "--full-name",
+            "HEAD",
             "--",
             ".",
         ]),
-        "git ls-files --others",
-    )?);
+        "git ls-tree HEAD",
+    )?;
+    // Each entry is "MODE TYPE HASH\tPATH".
+    let mut committed = Vec::new();
+    for entry in nul_separated(&listing) {
+        let (meta, path) = entry
+            .split_once('\t')
+            .ok_or_else(|| anyhow!("git ls-tree printed {entry:?}"))?;
+        let mut meta = meta.split(' ');
+        let (mode, hash) = (meta.next().unwrap_or(""), meta.nth(1).unwrap_or(""));
+        let path = path.strip_prefix(&prefix).unwrap_or(path).to_string();
+        committed.push((mode.to_string(), hash.to_string(), path));
+    }
+    let uncommitted: Vec<String> = nul_separated(&run(
+        Command::new("git").current_dir(root).args([
+            "status",
+            "--porcelain",
+            "-z",
+            "--no-renames",
+            "--",
+            ".",
+        ]),
+        "git status",
+    )?)
+    .iter()
+    // "XY PATH", PATH relative to the repository's top.
+    .filter_map(|line| line.get(3..))
+    .map(|path| path.strip_prefix(&prefix).unwrap_or(path).to_string())
+    .collect();
 
     // The copy is a course of its own: inside this one, it would be part of this checkout.
     let absolute = std::path::absolute(dir)
@@ -118,19 +150,19 @@ pub fn write(root: &Path, dir: &Path) -> Result<Written> {
         .canonicalize()
         .with_context(|| format!("cannot read {}", dir.display()))?;
     let mut files = 0;
-    let mut missing = Vec::new();
-    for path in tracked.iter().filter(|p| !is_left_out(p)) {
-        let from = root.join(path);
-        if !from.exists() {
-            missing.push(path.clone());
-            continue;
-        }
+    for (mode, hash, path) in committed.iter().filter(|(_, _, p)| !is_left_out(p)) {
         let to = dir.join(path);
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::copy(&from, &to).with_context(|| format!("cannot copy {path}"))?;
+        let bytes = run(
+            Command::new("git")
+                .current_dir(root)
+                .args(["cat-file", "blob", hash]),
+            &format!("git cat-file blob {hash} ({path})"),
+        )?;
+        write_entry(&to, mode, &bytes).with_context(|| format!("cannot write {path}"))?;
         files += 1;
     }
 
@@ -185,9 +217,32 @@ pub fn write(root: &Path, dir: &Path) -> Result<Written> {
     Ok(Written {
         dir,
         files,
-        missing,
-        untracked,
+        uncommitted,
     })
+}
+
+/// Writes one committed file with git's mode: 100755 executable, 120000 a symbolic link
+/// (its bytes are the target), anything else a plain file.
+fn write_entry(to: &Path, mode: &str, bytes: &[u8]) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if mode == "120000" {
+            let target = String::from_utf8_lossy(bytes).into_owned();
+            std::os::unix::fs::symlink(target, to)?;
+            return Ok(());
+        }
+        std::fs::write(to, bytes)?;
+        if mode == "100755" {
+            std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))?;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        std::fs::write(to, bytes)?;
+    }
+    Ok(())
 }
 
 fn has_git_identity(dir: &Path) -> bool {

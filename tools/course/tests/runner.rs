@@ -386,7 +386,15 @@ fn the_student_edition_has_no_solutions_and_starts_pending() {
     assert!(!manifest.contains("solutions"), "{manifest}");
     let tags = common::git(&edition, &["tag", "--list"]);
     assert_eq!(String::from_utf8_lossy(&tags.stdout).trim(), "course-start");
-    // The copy has the learner's working files as they are (here: 1.1 solved)…
+    // The copy is the last commit, not the working files: 1.1, solved here but not committed,
+    // is the starter there, and the runner said what it left out.
+    assert!(
+        run.stdout.contains("not committed here") && run.stdout.contains(EXERCISES_RS),
+        "{}",
+        run.all()
+    );
+    let copied = std::fs::read_to_string(edition.join(EXERCISES_RS)).unwrap();
+    assert!(!copied.contains(ADD_SOLVED.trim()), "{copied}");
     let status = common::git(&edition, &["status", "--porcelain"]);
     assert!(
         status.stdout.is_empty(),
@@ -408,6 +416,7 @@ fn the_student_edition_has_no_solutions_and_starts_pending() {
     assert!(run.stdout.contains("git's `course-start`"), "{}", run.all());
 
     // A pass there says the solution is not in this edition.
+    std::fs::copy(f.path(EXERCISES_RS), edition.join(EXERCISES_RS)).unwrap();
     let run = common::run_bounded(common::course_in(&edition, &["check", "1.1"]));
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stdout.contains("not in this edition"), "{}", run.all());

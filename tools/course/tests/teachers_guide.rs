@@ -62,7 +62,11 @@ fn the_example_reports_have_todays_fields() {
         .current_dir(root())
         .output()
         .expect("the runner runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let today: Value = serde_json::from_slice(&out.stdout).expect("list --json prints JSON");
     for report in reports() {
         let example: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap())

@@ -404,16 +404,11 @@ fn student_edition(root: &Path, dir: &Path) -> Result<ExitCode> {
     println!(
         "It is a git repository of its own, with the tag `course-start`: `cargo course reset` reads the starters from it."
     );
-    if !written.missing.is_empty() {
+    if !written.uncommitted.is_empty() {
         println!(
-            "Not copied, because they are deleted here (but still tracked by git): {}",
-            written.missing.join(", ")
-        );
-    }
-    if !written.untracked.is_empty() {
-        println!(
-            "Not copied, because git does not track them (`git add` them first if they belong to the course): {}",
-            written.untracked.join(", ")
+            "The copy has the course as its last commit has it. Not in it, because they are not \
+             committed here: {}",
+            written.uncommitted.join(", ")
         );
     }
     println!("Next:");

@@ -58,6 +58,31 @@ pub const BUFFER_SIZE: usize = 128 * 1024;
 /// The longest name, in bytes of UTF-8: what most file systems allow for one name.
 pub const MAX_NAME: usize = 255;
 
+/// The longest refusal text, in bytes: a reply to a huge request is not huge itself.
+pub const MAX_REFUSAL: usize = 1024;
+
+/// How many characters of a name or command a message shows (see [`quoted`]).
+const QUOTED_CHARS: usize = 64;
+
+/// `text` in quotes and escaped, as `{:?}` writes it, for a message about something a client
+/// sent: at most 64 characters of it, then `…` and its length. A reply that echoed a 60 KB name
+/// whole, each odd character escaped into several, would be several times the request's size.
+pub fn quoted(text: &str) -> String {
+    let mut shown = String::new();
+    let mut chars = 0;
+    for (at, c) in text.char_indices() {
+        // One character, escaped as it would be inside the whole string's `{:?}`.
+        let escaped = format!("{:?}", &text[at..at + c.len_utf8()]);
+        let escaped = &escaped[1..escaped.len() - 1];
+        chars += escaped.chars().count();
+        if chars > QUOTED_CHARS {
+            return format!("\"{shown}\"… ({} bytes)", text.len());
+        }
+        shown.push_str(escaped);
+    }
+    format!("\"{shown}\"")
+}
+
 // ---- Headers ----
 
 // ANCHOR: header_struct
@@ -102,10 +127,22 @@ impl Header {
         }
     }
 
-    /// A refusal: `{"error": text}`.
+    /// A refusal: `{"error": text}`, the text cut to [`MAX_REFUSAL`] bytes.
     pub fn refusal(text: impl Into<String>) -> Header {
+        let mut text = text.into();
+        // The texts quote what the client sent only through `quoted`, which keeps 64 characters
+        // of it; this is the backstop for a text that quotes it some other way (a JSON parser's
+        // error message), so that a refusal is never much larger than the request behind it.
+        if text.len() > MAX_REFUSAL {
+            let mut end = MAX_REFUSAL;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push('…');
+        }
         Header {
-            error: Some(text.into()),
+            error: Some(text),
             ..Header::default()
         }
     }
@@ -308,15 +345,27 @@ pub fn receive_body(
 }
 // ANCHOR_END: receive_body
 
+/// [`receive_body`], with the hashing on a second thread: see [`receive_body_hashing_on`].
+pub fn receive_body_hashing_beside(
+    conn: &mut impl Read,
+    out: &mut impl Write,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<Received> {
+    let hasher = thread::Builder::new().name("hasher".into());
+    receive_body_hashing_on(hasher, conn, out, size, progress)
+}
+
 // ANCHOR: receive_beside
-/// [`receive_body`], with the hashing on a second thread.
+/// [`receive_body`], with the hashing on a second thread, which `hasher` makes.
 ///
 /// Hashing is the slowest step, and MD5 cannot be split across cores, but it can run *beside*
 /// the copying: this thread moves bytes from the socket to the file, a second one hashes them.
 /// A few buffers go round between the two, so memory stays fixed. It pays only when a core is
 /// free for the hasher: the client's `get` uses it (the server, with the digest cached, hardly
 /// works); the server's `put` does not (the sender hashes too). See the chapter's benchmark.
-pub fn receive_body_hashing_beside(
+pub fn receive_body_hashing_on(
+    hasher: thread::Builder,
     conn: &mut impl Read,
     out: &mut impl Write,
     size: u64,
@@ -331,7 +380,7 @@ pub fn receive_body_hashing_beside(
             .expect("room for every buffer");
     }
     thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
+        let hashing = hasher.spawn_scoped(scope, move || {
             let mut md5 = Md5::new();
             for (buffer, n) in full_rx {
                 md5.update(&buffer[..n]);
@@ -339,9 +388,16 @@ pub fn receive_body_hashing_beside(
             }
             hex(&md5.finalize())
         });
+        // A thread that cannot start (no memory for its stack, too many threads) is no reason
+        // to fail a transfer: hash on this thread instead.
+        let Ok(hashing) = hashing else {
+            return receive_body(conn, out, size, progress);
+        };
         let copied = copy_body(conn, out, size, progress, &full_tx, &empty_rx);
         drop(full_tx); // the hasher's loop ends when the last chunk is hashed
-        let md5 = hasher.join().expect("hashing does not panic");
+        let md5 = hashing
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
         copied.map(|write_error| Received { md5, write_error })
     })
 }
@@ -402,7 +458,7 @@ impl std::error::Error for BadName {}
 /// Checks that `name` is one plain file name: something that can only mean a file directly in
 /// the folder being served, whatever the operating system.
 pub fn check_name(name: &str) -> Result<(), BadName> {
-    let refuse = |why: &str| Err(BadName(format!("refused the name {name:?}: {why}")));
+    let refuse = |why: &str| Err(BadName(format!("refused the name {}: {why}", quoted(name))));
     if name.is_empty() {
         return refuse("it is empty");
     }
@@ -447,26 +503,77 @@ pub fn check_name(name: &str) -> Result<(), BadName> {
 pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, BadName> {
     check_name(name)?;
     let path = root.join(name);
-    let refuse = |why: String| Err(BadName(format!("refused the name {name:?}: {why}")));
+    let refuse = |why: String| Err(BadName(format!("refused the name {}: {why}", quoted(name))));
     match fs::symlink_metadata(&path) {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(path), // a new file: fine
         Err(e) => refuse(format!("cannot look at it: {e}")),
         Ok(meta) if meta.file_type().is_symlink() => {
-            let inside = match (fs::canonicalize(&path), fs::canonicalize(root)) {
-                (Ok(target), Ok(root)) => target.starts_with(&root) && target.is_file(),
-                _ => false, // dangling, or a loop: nothing to serve
+            // The OS follows the link all the way; its error says why it could not.
+            let (target, root) = match (fs::canonicalize(&path), fs::canonicalize(root)) {
+                (Ok(target), Ok(root)) => (target, root),
+                (Err(e), _) if is_loop(&e) => {
+                    return refuse("it is a loop of symbolic links".into());
+                }
+                (Err(e), _) if e.kind() == ErrorKind::NotFound => {
+                    return refuse("it is a link to nothing".into());
+                }
+                (Err(e), _) => return refuse(format!("cannot follow its link: {e}")),
+                (_, Err(e)) => return refuse(format!("cannot look at the folder: {e}")),
             };
-            if inside {
-                Ok(path)
-            } else {
-                refuse("it is a symbolic link that leads outside the folder".into())
+            if !target.starts_with(&root) {
+                return refuse("it is a symbolic link that leads outside the folder".into());
+            }
+            match fs::metadata(&target) {
+                Ok(meta) if meta.is_file() => Ok(path),
+                Ok(meta) => refuse(format!(
+                    "it is a link to something that is not a regular file ({})",
+                    kind_of(&meta)
+                )),
+                Err(e) => refuse(format!("cannot follow its link: {e}")),
             }
         }
-        Ok(meta) if !meta.is_file() => refuse("it is not a regular file".into()),
+        Ok(meta) if !meta.is_file() => {
+            refuse(format!("it is not a regular file ({})", kind_of(&meta)))
+        }
         Ok(_) => Ok(path),
     }
 }
 // ANCHOR_END: resolve
+
+/// Whether `e` is the OS saying "too many levels of symbolic links" (ELOOP): a loop.
+fn is_loop(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    let code = Some(libc::ELOOP);
+    #[cfg(not(unix))]
+    let code = None;
+    code.is_some() && e.raw_os_error() == code
+}
+
+/// What something that is not a regular file is, for a refusal: `a directory`, `a FIFO`, ….
+fn kind_of(meta: &fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if kind.is_fifo() {
+                "a FIFO"
+            } else if kind.is_socket() {
+                "a socket"
+            } else if kind.is_char_device() {
+                "a character device"
+            } else if kind.is_block_device() {
+                "a block device"
+            } else {
+                "of an unknown type"
+            }
+        }
+        #[cfg(not(unix))]
+        "of an unknown type"
+    }
+}
 
 // ANCHOR: temp_file
 /// A new, empty temporary file in `dir`, for a file on its way in: `.XXXXXX.part`.
@@ -477,7 +584,7 @@ pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, BadName> {
 /// deletes itself.
 pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".").suffix(".part");
+    builder.prefix(".").rand_bytes(6).suffix(".part");
     // tempfile's default is 0600 (private). A received file should get the permissions any new
     // file gets here: 0666 less the umask, as `open` would give it.
     #[cfg(unix)]
@@ -485,6 +592,18 @@ pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
     builder.tempfile_in(dir)
 }
 // ANCHOR_END: temp_file
+
+/// Whether `name` is one that [`temp_file_in`] makes: `.`, six ASCII letters or digits,
+/// `.part`. The server deletes such files at start (a killed server leaves them behind), so
+/// this must never match a name that something else makes: no client can send a name that
+/// starts with `.`, and exercise 7.5's `NAME.part` does not.
+pub fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".part"))
+        .is_some_and(|random| {
+            random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
 
 /// The names in `root` that [`resolve`] would serve, sorted: what `ls` shows.
 pub fn list(root: &Path) -> io::Result<Vec<String>> {
@@ -631,6 +750,35 @@ mod tests {
         let got = receive_body_hashing_beside(&mut interrupting(body), &mut out, size, &mut |_| {})
             .unwrap();
         assert_eq!((out, got.md5), (data, md5));
+    }
+
+    #[test]
+    fn quoted_shows_at_most_64_characters() {
+        assert_eq!(quoted("a \"b\""), r#""a \"b\"""#);
+        let long = "\u{7f}".repeat(60_000);
+        let shown = quoted(&long);
+        assert!(shown.len() < 100, "{shown}");
+        assert!(shown.ends_with("… (60000 bytes)"), "{shown}");
+        assert_eq!(quoted(&"x".repeat(64)), format!("{:?}", "x".repeat(64)));
+    }
+
+    #[test]
+    fn temp_names_are_recognised_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let temp = temp_file_in(dir.path()).unwrap();
+            let name = temp.path().file_name().unwrap().to_str().unwrap();
+            assert!(is_temp_name(name), "{name}");
+        }
+        for other in [
+            ".part",
+            ".abc12.part",
+            ".abcdefg.part",
+            ".ab-123.part",
+            "abc123.part",
+        ] {
+            assert!(!is_temp_name(other), "{other}");
+        }
     }
 
     #[test]

@@ -8,11 +8,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 use course_cli::seconds;
 use lesson_07::client::{Client, session};
 use lesson_07::server::{self, Settings};
-use lesson_07::{DEFAULT_ADDR, DEFAULT_MAX_FILE, DEFAULT_MAX_HEADER, DEFAULT_ROOT};
+use lesson_07::{
+    DEFAULT_ADDR, DEFAULT_MAX_FILE, DEFAULT_MAX_HEADER, DEFAULT_MAX_REPLY, DEFAULT_ROOT,
+};
+
+// Every number a flag takes is checked before the server listens, against a range that says
+// what makes sense: 0 clients or a 0-byte header would make a server that serves nothing.
+
+/// `--max-clients`: a thread each, and as many again to say "busy".
+const CLIENTS: std::ops::RangeInclusive<u64> = 1..=10_000;
+/// `--max-header-size`: room for the smallest request, and at most what the client itself
+/// accepts (one header is read into memory whole).
+const HEADER_BYTES: std::ops::RangeInclusive<u64> = 64..=DEFAULT_MAX_REPLY as u64;
+/// `--max-file-size`: a file's length is a signed 64-bit number (`off_t`) on Unix.
+const FILE_BYTES: std::ops::RangeInclusive<u64> = 1..=i64::MAX as u64;
 
 /// Lesson 7: a small file service. `get` and `put` files with a JSON header, the bytes streamed
 /// and checked with MD5, names kept inside one folder, files written atomically.
@@ -34,18 +48,26 @@ enum Command {
         /// The folder to serve, created if missing. Names never reach outside it.
         #[arg(long, value_name = "DIR", default_value = DEFAULT_ROOT)]
         root: PathBuf,
-        /// Serve at most this many clients at once; one more is told the server is busy.
-        #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
-        max_clients: u32,
+        /// Serve at most this many clients at once (1 to 10000); one more is told the server is
+        /// busy.
+        #[arg(long, value_name = "N", default_value_t = 64,
+              value_parser = RangedU64ValueParser::<usize>::new().range(CLIENTS))]
+        max_clients: usize,
         /// Close a connection that has been silent this many seconds: in the middle of a
         /// transfer, or between commands (a person at the prompt counts as silent).
         #[arg(long, value_name = "SECS", default_value = "300", value_parser = seconds)]
         idle_timeout: Duration,
-        /// The largest header accepted, in bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_HEADER)]
+        /// Close a connection whose request (or trailer) is not whole this many seconds after
+        /// its first byte, however often bytes of it come.
+        #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+        header_deadline: Duration,
+        /// The largest header accepted, in bytes (64 to 16777216).
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_HEADER,
+              value_parser = RangedU64ValueParser::<usize>::new().range(HEADER_BYTES))]
         max_header_size: usize,
         /// The largest file accepted by put, in bytes (4 GiB by default).
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE)]
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE,
+              value_parser = clap::value_parser!(u64).range(FILE_BYTES))]
         max_file_size: u64,
     },
     /// Run get, put (or post), ls and quit, one per line of standard input.
@@ -60,7 +82,8 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
         timeout: Duration,
         /// The largest file get accepts, in bytes (4 GiB by default).
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE)]
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE,
+              value_parser = clap::value_parser!(u64).range(FILE_BYTES))]
         max_file_size: u64,
     },
     /// Server and client in one process: a scripted, narrated session.
@@ -74,20 +97,27 @@ fn main() -> anyhow::Result<ExitCode> {
             root,
             max_clients,
             idle_timeout,
+            header_deadline,
             max_header_size,
             max_file_size,
         } => {
             std::fs::create_dir_all(&root)
                 .with_context(|| format!("cannot create the folder {}", root.display()))?;
             let settings = Settings {
-                root,
-                max_clients: max_clients as usize,
+                max_clients,
                 idle_timeout,
+                header_deadline,
                 max_header: max_header_size,
                 max_file: max_file_size,
+                ..Settings::new(root)
             };
             let listener =
                 TcpListener::bind(&addr).with_context(|| format!("cannot listen on {addr}"))?;
+            let log: server::Log = Arc::new(|line| eprintln!("{line}"));
+            // After the bind, so that a second server started on the same port by mistake
+            // stops before it touches the first one's uploads; before `listening on`, so that
+            // whoever waits for that line knows the folder is clean.
+            server::remove_leftovers(&settings.root, &log);
             let local = listener.local_addr()?;
             let mut out = io::stdout();
             writeln!(out, "listening on {local}")?;
@@ -96,7 +126,7 @@ fn main() -> anyhow::Result<ExitCode> {
             if let Some(warning) = server::exposure_warning(local, &settings) {
                 eprintln!("{warning}");
             }
-            server::run(listener, settings, Arc::new(|line| eprintln!("{line}")))
+            server::run(listener, settings, log)
         }
         Command::Client {
             addr,

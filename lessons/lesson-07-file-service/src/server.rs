@@ -2,18 +2,19 @@
 //! received file written beside its final name and renamed into place only once verified.
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata};
+use std::fmt;
+use std::fs::{self, File, Metadata};
 use std::io::{self, BufReader, ErrorKind, Read};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{
-    BUFFER_SIZE, BadName, Header, list, read_header, receive_body, resolve, send_body,
-    temp_file_in, write_header,
+    BUFFER_SIZE, BadName, Header, is_temp_name, list, quoted, read_header, receive_body, resolve,
+    send_body, temp_file_in, write_header,
 };
 
 /// Everything the server allows and where it keeps its files.
@@ -25,10 +26,15 @@ pub struct Settings {
     pub max_clients: usize,
     /// How long one read or write on a connection may wait before the server gives up on it.
     pub idle_timeout: Duration,
+    /// How long a header may take to arrive whole, from its first byte: a client that sends a
+    /// byte just often enough to beat the idle timeout still cannot hold its place for ever.
+    pub header_deadline: Duration,
     /// The largest header accepted, in bytes.
     pub max_header: usize,
     /// The largest file accepted by `put`, in bytes.
     pub max_file: u64,
+    /// Makes the builder of each connection's thread.
+    pub threads: ThreadMaker,
 }
 
 impl Settings {
@@ -38,9 +44,54 @@ impl Settings {
             root: root.into(),
             max_clients: 64,
             idle_timeout: Duration::from_secs(300),
+            header_deadline: Duration::from_secs(30),
             max_header: crate::DEFAULT_MAX_HEADER,
             max_file: crate::DEFAULT_MAX_FILE,
+            threads: ThreadMaker::default(),
         }
+    }
+}
+
+/// Makes the `thread::Builder` for each connection's thread: a plain one, unless a test wants to
+/// see what happens when a thread cannot start (it returns a builder that asks for a stack no
+/// machine has, and the OS refuses it, as it would when out of memory or threads).
+#[derive(Clone)]
+pub struct ThreadMaker(pub Arc<dyn Fn() -> thread::Builder + Send + Sync>);
+
+impl Default for ThreadMaker {
+    fn default() -> ThreadMaker {
+        ThreadMaker(Arc::new(thread::Builder::new))
+    }
+}
+
+impl fmt::Debug for ThreadMaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ThreadMaker")
+    }
+}
+
+/// Deletes the temporary files that a server stopped in the middle of an upload left in `root`
+/// (a killed process runs no destructors), saying so in the log. Only names that
+/// [`temp_file_in`] makes ([`is_temp_name`]), only regular files, only in `root` itself: the
+/// server touches nothing it did not make. Call it before serving, when no upload is under way.
+pub fn remove_leftovers(root: &Path, log: &Log) {
+    let entries = match fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(e) => return log(format!("cannot look for leftover temporary files: {e}")),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str().filter(|name| is_temp_name(name)) else {
+            continue;
+        };
+        // `file_type` does not follow a link: a link by that name is not the server's.
+        if !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            continue;
+        }
+        log(match fs::remove_file(entry.path()) {
+            Ok(()) => format!("removed {name}: an upload that a stopped server left unfinished"),
+            Err(e) => format!("cannot remove {name}, an unfinished upload: {e}"),
+        });
     }
 }
 
@@ -97,7 +148,10 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
         let slot = Slot(Arc::clone(count));
         let (for_thread, log_for_thread) = (Arc::clone(&settings), Arc::clone(&log));
         let cache = Arc::clone(&cache);
-        let spawned = thread::Builder::new()
+        // To answer with if the thread cannot start: `spawn` then drops its closure, and the
+        // connection inside it.
+        let spare = conn.try_clone();
+        let spawned = (settings.threads.0)()
             .name(format!("client {peer}"))
             .spawn(move || {
                 if busy {
@@ -114,7 +168,7 @@ pub fn run(listener: TcpListener, settings: Settings, log: Log) -> ! {
                 }
             });
         if let Err(e) = spawned {
-            log(format!("{peer}: cannot start a thread: {e}"));
+            cannot_start(spare, peer, &e, &log);
         }
     }
 }
@@ -140,6 +194,39 @@ impl Drop for Slot {
 }
 // ANCHOR_END: spawn_client
 
+/// Tells a client whose thread could not start that it will not be served, and closes. This
+/// runs on the thread that accepts, so nothing here may wait: the socket is made non-blocking,
+/// and a reply that does not fit at once is dropped.
+fn cannot_start(spare: io::Result<TcpStream>, peer: SocketAddr, e: &io::Error, log: &Log) {
+    let mut told = false;
+    if let Ok(mut conn) = spare
+        && conn.set_nonblocking(true).is_ok()
+    {
+        // Read what the client has already sent (a little, at most): closing with unread bytes
+        // sends a reset, which can destroy the reply before the client reads it.
+        let mut scratch = [0u8; 4096];
+        for _ in 0..16 {
+            if !matches!(conn.read(&mut scratch), Ok(n) if n > 0) {
+                break;
+            }
+        }
+        let text = format!(
+            "the server cannot serve this connection: it could not start a thread for it ({e}); \
+             try again later"
+        );
+        told = write_header(&mut conn, &Header::refusal(text)).is_ok();
+        let _ = conn.shutdown(Shutdown::Write);
+    }
+    let told = if told {
+        "told the client"
+    } else {
+        "could not tell the client"
+    };
+    log(format!(
+        "{peer}: cannot start a thread: {e}; {told}, and closed"
+    ));
+}
+
 /// Tells a client over the cap that the server is busy, as the reply to its first request.
 ///
 /// The request is read first: closing a socket with unread bytes in it sends a reset, and a
@@ -148,7 +235,11 @@ fn refuse_busy(mut conn: TcpStream, peer: SocketAddr, settings: &Settings, log: 
     let wait = settings.idle_timeout.min(Duration::from_secs(5));
     let _ = conn.set_read_timeout(Some(wait));
     let _ = conn.set_write_timeout(Some(wait));
-    let _ = read_header(&mut conn, settings.max_header);
+    // All of the request within `wait`, not each read: a client that trickles it must not hold
+    // one of the few threads that say "busy".
+    let mut reader = HeaderReader::new(&conn, wait, wait);
+    (reader.started, reader.ends) = (true, Instant::now().checked_add(wait));
+    let _ = read_header(&mut reader, settings.max_header);
     let text = format!(
         "the server is busy: {} clients are connected, the most it serves at once; try again later",
         settings.max_clients
@@ -187,17 +278,24 @@ pub fn run_with(
             };
             serving.fetch_add(1, Ordering::SeqCst);
             let slot = Slot(Arc::clone(&serving));
+            let spare = conn.try_clone();
             let (settings, cache, log, handler) = (&settings, &cache, &log, &handler);
-            threads.push(scope.spawn(move || {
-                let cx = Context {
-                    peer,
-                    settings,
-                    cache,
-                    log,
-                    handler: Some(handler),
-                };
-                serve(conn, &cx, slot);
-            }));
+            let spawned = (settings.threads.0)()
+                .name(format!("client {peer}"))
+                .spawn_scoped(scope, move || {
+                    let cx = Context {
+                        peer,
+                        settings,
+                        cache,
+                        log,
+                        handler: Some(handler),
+                    };
+                    serve(conn, &cx, slot);
+                });
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(e) => cannot_start(spare, peer, &e, log),
+            }
         }
         // A handler that panics (an exercise's `todo!`) ends its own connection only: joined
         // here, its panic is not raised a second time, in the thread that runs the server.
@@ -231,7 +329,8 @@ fn serve(mut conn: TcpStream, cx: &Context, slot: Slot) {
     drop((conn, slot));
     log(match ended {
         Ok(()) => format!("{peer} closed the connection"),
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+        // A read or write that waited the whole idle timeout: the OS's own error (EAGAIN).
+        Err(e) if is_os_timeout(&e) => {
             format!("{peer} was silent too long; closing the connection")
         }
         Err(e) => format!("{peer}: {e}; closing the connection"),
@@ -245,7 +344,7 @@ fn serve(mut conn: TcpStream, cx: &Context, slot: Slot) {
 fn requests(conn: &mut TcpStream, cx: &Context) -> io::Result<()> {
     let settings = cx.settings;
     loop {
-        let request = match read_header(conn, settings.max_header) {
+        let request = match read_header_in_time(conn, settings) {
             Ok(Some(request)) => request,
             Ok(None) => return Ok(()),
             // The frame was read whole, so the stream is still in step: say what was wrong
@@ -281,8 +380,8 @@ fn requests(conn: &mut TcpStream, cx: &Context) -> io::Result<()> {
                 write_header(conn, &Header::refusal(format!("{command} needs a name")))?;
             }
             _ => {
-                let text =
-                    format!("unknown command {command:?}: this server knows get, put and ls");
+                let command = quoted(command);
+                let text = format!("unknown command {command}: this server knows get, put and ls");
                 write_header(conn, &Header::refusal(text))?;
             }
         }
@@ -366,7 +465,8 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     };
     if size > settings.max_file {
         let text = format!(
-            "{name:?} is {size} bytes, over this server's limit of {}",
+            "{} is {size} bytes, over this server's limit of {}",
+            quoted(name),
             settings.max_file
         );
         return write_header(conn, &Header::refusal(text));
@@ -391,7 +491,7 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     // ANCHOR: put_verify
     // A broken connection here returns early: `temp` is dropped, and the partial file with it.
     let received = receive_body(conn, temp.as_file_mut(), size, &mut |_| {})?;
-    let trailer = read_header(conn, settings.max_header)?.ok_or_else(|| {
+    let trailer = read_header_in_time(conn, settings)?.ok_or_else(|| {
         io::Error::new(
             ErrorKind::UnexpectedEof,
             "the connection closed before the trailer",
@@ -433,6 +533,88 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     write_header(conn, &reply)
 }
 // ANCHOR_END: put_verify
+
+// ANCHOR: header_deadline
+/// Reads one header (a request, or a trailer), which must arrive whole within the header
+/// deadline of its first byte. Each read still waits at most the idle timeout, so a client
+/// between requests may be silent that long; but one that trickles a header is cut off.
+fn read_header_in_time(conn: &mut TcpStream, settings: &Settings) -> io::Result<Option<Header>> {
+    let mut reader = HeaderReader::new(conn, settings.idle_timeout, settings.header_deadline);
+    let header = read_header(&mut reader, settings.max_header);
+    if reader.ends.is_some() {
+        // A body comes next, maybe: it has only the idle timeout, so a transfer that keeps
+        // moving is never cut, however long it takes.
+        let reset = conn.set_read_timeout(Some(settings.idle_timeout));
+        return header.and_then(|header| reset.map(|()| header));
+    }
+    header
+}
+
+/// A connection's reads while one header arrives: the clock starts at its first byte, and from
+/// then on each read waits only for what is left of the deadline.
+struct HeaderReader<'a> {
+    conn: &'a TcpStream,
+    idle: Duration,
+    deadline: Duration,
+    /// Whether the header's first byte has arrived.
+    started: bool,
+    /// When the header must be whole: set at its first byte.
+    ends: Option<Instant>,
+}
+// ANCHOR_END: header_deadline
+
+// ANCHOR: header_reader
+impl Read for HeaderReader<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if let Some(ends) = self.ends {
+            let left = ends.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.too_slow());
+            }
+            self.conn.set_read_timeout(Some(left.min(self.idle)))?;
+        }
+        let mut conn = self.conn;
+        let n = match conn.read(buffer) {
+            // The wait was cut short by the deadline, not by the idle timeout.
+            Err(e) if is_os_timeout(&e) && self.ends.is_some_and(|t| Instant::now() >= t) => {
+                return Err(self.too_slow());
+            }
+            result => result?,
+        };
+        if n > 0 && !self.started {
+            self.started = true;
+            // A deadline too far away to count to is none: the idle timeout still holds.
+            self.ends = Instant::now().checked_add(self.deadline);
+        }
+        Ok(n)
+    }
+}
+// ANCHOR_END: header_reader
+
+impl<'a> HeaderReader<'a> {
+    fn new(conn: &'a TcpStream, idle: Duration, deadline: Duration) -> HeaderReader<'a> {
+        let (started, ends) = (false, None);
+        HeaderReader {
+            conn,
+            idle,
+            deadline,
+            started,
+            ends,
+        }
+    }
+
+    fn too_slow(&self) -> io::Error {
+        let secs = self.deadline.as_secs_f64();
+        let text = format!("a header did not arrive whole within {secs} s of its first byte");
+        io::Error::new(ErrorKind::TimedOut, text)
+    }
+}
+
+/// Whether `e` is a socket's own timeout (EAGAIN; WSAETIMEDOUT on Windows), not an error that
+/// the server made up, such as a header's deadline.
+fn is_os_timeout(e: &io::Error) -> bool {
+    e.raw_os_error().is_some() && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
 
 fn received_md5(reply: &Header) -> &str {
     reply.md5.as_deref().unwrap_or("")

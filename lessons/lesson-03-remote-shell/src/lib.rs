@@ -15,6 +15,8 @@
 use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -116,9 +118,11 @@ pub fn communication_loop<S: Read + Write>(
         };
         // No framing: whatever this one read returned is the command. (Lesson 4 shows two
         // quick commands arriving in one read, and lesson 5 fixes it.)
-        let command = String::from_utf8_lossy(&buf[..n]).into_owned();
-        log(format!("running {command:?}"));
-        let (reply, summary) = match run_command(shell_command(&command), limits) {
+        let request = &buf[..n];
+        log(format!("running {:?}", String::from_utf8_lossy(request)));
+        let ran =
+            command_text(request).and_then(|command| run_command(shell_command(command), limits));
+        let (reply, summary) = match ran {
             Ok(outcome) => (outcome.reply(), outcome.summary()),
             Err(e) => (
                 format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
@@ -135,6 +139,26 @@ pub fn communication_loop<S: Read + Write>(
     }
 }
 // ANCHOR_END: communication_loop
+
+// ANCHOR: command_text
+/// The command in the bytes of one read: they must be UTF-8 text, or nothing runs.
+///
+/// `String::from_utf8_lossy` would run anything, turning each byte that is not UTF-8 into
+/// `�` (three bytes), which the shell's "not found" message then repeats: a kilobyte of such
+/// bytes came back as a three-kilobyte error. Refused, it costs one short line.
+pub fn command_text(request: &[u8]) -> io::Result<&str> {
+    std::str::from_utf8(request).map_err(|e| {
+        let offset = e.valid_up_to();
+        io::Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "the command is not UTF-8 text (byte {offset} is 0x{:02X})",
+                request[offset]
+            ),
+        )
+    })
+}
+// ANCHOR_END: command_text
 
 // ANCHOR: shell_command
 /// The command line, ready to run through the platform's shell.
@@ -186,6 +210,19 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     // it started, not only the shell.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+
+    // A thread drains the pipe and hands us chunks. The channel is bounded, so a command
+    // that prints faster than we store is slowed down rather than filling our memory.
+    let (chunks, from_reader) = mpsc::sync_channel::<Vec<u8>>(8);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_seen_by_reader = Arc::clone(&stop);
+    // The thread starts before the command. Starting a thread can fail (the process limit,
+    // memory): `Builder::spawn` then returns the error, where `thread::spawn` would panic and
+    // take the whole server down. Failing here, nothing runs yet, so nothing is left behind.
+    let reader_thread = thread::Builder::new()
+        .spawn(move || drain(reader, chunks, &stop_seen_by_reader))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot start a thread: {e}")))?;
+
     let mut child = cmd.spawn()?;
     // `cmd` still holds our copies of the pipe's write end. End of file only comes when
     // every write end is closed, so ours must go now, or the reader would wait forever.
@@ -193,11 +230,6 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     // ANCHOR_END: run_spawn
 
     // ANCHOR: run_collect
-    // A thread drains the pipe and hands us chunks. The channel is bounded, so a command
-    // that prints faster than we store is slowed down rather than filling our memory.
-    let (chunks, from_reader) = mpsc::sync_channel::<Vec<u8>>(8);
-    thread::spawn(move || drain(reader, chunks));
-
     let deadline = Instant::now() + limits.timeout;
     let mut output = Vec::new();
     let mut produced = 0u64;
@@ -219,26 +251,35 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     // ANCHOR: run_finish
     // The output is closed; the shell is normally gone too, but it could close its output
     // and keep running, so the deadline still applies to it.
-    let status = if finished {
-        wait_until(&mut child, deadline)?
-    } else {
-        None
+    let status = match finished {
+        true => wait_until(&mut child, deadline),
+        false => Ok(None),
     };
-    let (status, timed_out_after) = match status {
-        Some(status) => (status, None),
-        None => {
-            kill_process_group(&mut child);
-            // Collect what was printed before the kill; give up after a second if some
-            // process escaped the group and still holds the pipe.
-            let grace = Instant::now() + Duration::from_secs(1);
-            while let Ok(chunk) =
-                from_reader.recv_timeout(grace.saturating_duration_since(Instant::now()))
-            {
-                keep(chunk);
-            }
-            // Reap the shell, so that it does not stay behind as a zombie.
-            (child.wait()?, Some(limits.timeout))
+    if !matches!(status, Ok(Some(_))) {
+        kill_process_group(&mut child);
+        // Collect what was printed before the kill; give up after a second if some
+        // process escaped the group and still holds the pipe.
+        let grace = Instant::now() + Duration::from_secs(1);
+        while let Ok(chunk) =
+            from_reader.recv_timeout(grace.saturating_duration_since(Instant::now()))
+        {
+            keep(chunk);
         }
+    }
+    // Let go of the pipe, even if a process that escaped the group (`setsid sleep 1000 &`)
+    // still holds it: otherwise every such command would leave a thread and a pipe behind.
+    // Dropping the channel wakes a reader that waits to hand over a chunk; `stop`, one that
+    // waits for output. On Unix, wait until it is gone (50 ms at most: see `drain`).
+    drop(from_reader);
+    stop.store(true, Ordering::Relaxed);
+    #[cfg(unix)]
+    let _ = reader_thread.join();
+    #[cfg(not(unix))]
+    drop(reader_thread); // it goes on its own when the pipe closes
+    let (status, timed_out_after) = match status? {
+        Some(status) => (status, None),
+        // Reap the shell, so that it does not stay behind as a zombie.
+        None => (child.wait()?, Some(limits.timeout)),
     };
     Ok(Outcome {
         output,
@@ -250,10 +291,16 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
 // ANCHOR_END: run_finish
 
 // ANCHOR: run_helpers
-/// Reads the pipe to its end, sending each chunk; stops early if nobody listens any more.
-fn drain(mut reader: io::PipeReader, chunks: mpsc::SyncSender<Vec<u8>>) {
+/// Reads the pipe to its end, sending each chunk; stops early if nobody listens any more, or
+/// when told to `stop`.
+fn drain(mut reader: io::PipeReader, chunks: mpsc::SyncSender<Vec<u8>>, stop: &AtomicBool) {
     let mut buf = vec![0u8; 64 * 1024];
-    loop {
+    while !stop.load(Ordering::Relaxed) {
+        // Wait for output 50 ms at a time, not in `read`: a process the command left behind
+        // can keep the pipe open for hours, and `read` would wait with it.
+        if !readable(&reader, Duration::from_millis(50)) {
+            continue;
+        }
         match reader.read(&mut buf) {
             Ok(0) => return,
             Ok(n) => {
@@ -267,6 +314,34 @@ fn drain(mut reader: io::PipeReader, chunks: mpsc::SyncSender<Vec<u8>>) {
     }
 }
 
+// ANCHOR_END: run_helpers
+
+// ANCHOR: readable
+/// Waits at most `wait` for the pipe to have output (or end of file): `false` if not yet.
+#[cfg(unix)]
+fn readable(reader: &io::PipeReader, wait: Duration) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut watched = libc::pollfd {
+        fd: reader.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = libc::c_int::try_from(wait.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: poll(2) reads and writes exactly the one `pollfd` we pass (count 1), and it
+    // lives on our stack for the whole call.
+    let ready = unsafe { libc::poll(&mut watched, 1, millis) };
+    // An error (-1) counts as ready too: `read` then reports it, or waits as it did without us.
+    ready != 0
+}
+
+/// Elsewhere, no `poll`: `read` waits, and a reader whose pipe stays open stays with it.
+#[cfg(not(unix))]
+fn readable(_reader: &io::PipeReader, _wait: Duration) -> bool {
+    true
+}
+// ANCHOR_END: readable
+
+// ANCHOR: wait_until
 /// Waits for `child` to exit until `deadline`; `None` if it is still running then.
 fn wait_until(child: &mut Child, deadline: Instant) -> io::Result<Option<ExitStatus>> {
     loop {
@@ -279,7 +354,7 @@ fn wait_until(child: &mut Child, deadline: Instant) -> io::Result<Option<ExitSta
         thread::sleep(Duration::from_millis(5));
     }
 }
-// ANCHOR_END: run_helpers
+// ANCHOR_END: wait_until
 
 // ANCHOR: kill
 /// Kills the command and everything it started.

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use course_cli::next_command;
 pub use lesson_03::Limits;
-use lesson_03::{run_command, shell_command};
+use lesson_03::{command_text, run_command, shell_command};
 
 pub mod demo;
 pub mod exercises;
@@ -105,9 +105,13 @@ pub fn communication_loop<S: Read + Write>(
             Err(e) => return Err(e),
         };
         // Still no framing on the way in: whatever this one read returned is the command.
-        let command = String::from_utf8_lossy(&buf[..n]).into_owned();
-        log(format!("running {command:?}"));
-        let (status_line, output) = answer(&command, &settings.limits);
+        let request = &buf[..n];
+        log(format!("running {:?}", String::from_utf8_lossy(request)));
+        // Only text is run: chapter 3's `command_text` refuses other bytes in one short line.
+        let (status_line, output) = match command_text(request) {
+            Ok(command) => answer(command, &settings.limits),
+            Err(e) => could_not_run(e),
+        };
         // A header, then a body: two writes. Each `write_all` hands its bytes to the kernel
         // and returns; the kernel sends them when and how it likes. Nothing in the stream
         // records that there were two writes, or where the first one ended.
@@ -130,11 +134,16 @@ pub fn answer(command: &str, limits: &Limits) -> (Vec<u8>, Vec<u8>) {
             format!("[{}]\n", outcome.summary()).into_bytes(),
             outcome.reply(),
         ),
-        Err(e) => (
-            b"[could not run the command]\n".to_vec(),
-            format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
-        ),
+        Err(e) => could_not_run(e),
     }
+}
+
+/// The reply's two parts for a command that could not run.
+fn could_not_run(e: io::Error) -> (Vec<u8>, Vec<u8>) {
+    (
+        b"[could not run the command]\n".to_vec(),
+        format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
+    )
 }
 
 // ANCHOR: client

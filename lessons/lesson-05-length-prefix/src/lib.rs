@@ -20,7 +20,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use course_cli::next_command;
-use lesson_03::{Limits, describe, run_command, shell_command};
+use lesson_03::{Limits, command_text, describe, run_command, shell_command};
 
 pub mod demo;
 pub mod exercises;
@@ -154,9 +154,12 @@ pub fn communication_loop<S: Read + Write>(
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let command = String::from_utf8_lossy(&buf[..n]).into_owned();
-        log(format!("running {command:?}"));
-        let (output, summary) = match run_command(shell_command(&command), &config.limits) {
+        let request = &buf[..n];
+        log(format!("running {:?}", String::from_utf8_lossy(request)));
+        // Only text is run: chapter 3's `command_text` refuses other bytes in one short line.
+        let ran = command_text(request)
+            .and_then(|command| run_command(shell_command(command), &config.limits));
+        let (output, summary) = match ran {
             // What the command printed, with chapter 3's note if it was cut or killed. There is
             // no "printed nothing" line, as chapter 3 needed: the length 0 says it.
             Ok(outcome) => (outcome.output_with_notes(), outcome.summary()),

@@ -17,7 +17,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use course_cli::next_command;
-use lesson_03::{Limits, Outcome, describe, run_command, shell_command};
+use lesson_03::{Limits, Outcome, command_text, describe, run_command, shell_command};
 
 pub mod demo;
 pub mod exercises;
@@ -137,9 +137,12 @@ pub fn communication_loop<S: Read + Write>(
     limits: &Limits,
     log: &mut impl FnMut(String),
 ) -> io::Result<()> {
-    while let Some(command) = recv_command(conn)? {
-        log(format!("running {command:?}"));
-        let (reply, summary) = match run_command(shell_command(&command), limits) {
+    while let Some(request) = recv_command(conn)? {
+        log(format!("running {:?}", String::from_utf8_lossy(&request)));
+        // Only text is run: chapter 3's `command_text` refuses other bytes in one short line.
+        let ran =
+            command_text(&request).and_then(|command| run_command(shell_command(command), limits));
+        let (reply, summary) = match ran {
             Ok(outcome) => (reply_of(&outcome), outcome.summary()),
             Err(e) => (
                 format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
@@ -155,18 +158,19 @@ pub fn communication_loop<S: Read + Write>(
     Ok(())
 }
 
-/// The server's one read for a command; `None` when the client has closed the connection.
+/// The server's one read for a command, as bytes; `None` when the client has closed the
+/// connection.
 ///
 /// The command is not framed (the original's `conn.recv(1024)`): whatever this read returns is
 /// the command. The protocol is lockstep, so a well-behaved client never has a second command
 /// in flight.
-pub fn recv_command(conn: &mut impl Read) -> io::Result<Option<String>> {
+pub fn recv_command(conn: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     let mut buf = [0u8; CHUNK_SIZE];
     loop {
         match conn.read(&mut buf) {
             // End of stream: the client closed its end.
             Ok(0) => return Ok(None),
-            Ok(n) => return Ok(Some(String::from_utf8_lossy(&buf[..n]).into_owned())),
+            Ok(n) => return Ok(Some(buf[..n].to_vec())),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }

@@ -43,10 +43,17 @@ pub fn serve_concurrently(listener: TcpListener) -> io::Result<()> {
         // finishes. Why we never join: the server does not wait for a client to leave
         // before it accepts the next; a client that stays forever costs one thread, not the
         // service. (A real server caps the number of threads; lesson 7 does.)
-        thread::spawn(move || match lesson_01::communication_loop(&mut conn) {
+        // Why `Builder` and not `thread::spawn`: a thread can fail to start (the process
+        // limit, no memory for its stack), and `thread::spawn` then panics, which would end
+        // the server for every client. Here only this client loses: its connection is
+        // dropped (closed) with the closure, and the loop goes on.
+        let talk = move || match lesson_01::communication_loop(&mut conn) {
             Ok(()) => eprintln!("{peer} closed the connection normally (read returned 0 bytes)"),
             Err(e) => eprintln!("{peer} disconnected abnormally: {}", e.kind()),
-        });
+        };
+        if let Err(e) = thread::Builder::new().spawn(talk) {
+            eprintln!("{peer}: no thread to serve it ({e}); connection closed");
+        }
     }
 }
 // ANCHOR_END: concurrent

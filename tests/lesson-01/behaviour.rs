@@ -244,6 +244,49 @@ mod unix {
         live.accept().unwrap();
     }
 
+    /// A live server that never accepts, its queue of waiting connections full: a blocking
+    /// connect to it would wait for ever, so the old probe hung the server's start for ever.
+    /// Linux only: there a non-blocking connect to a full queue fails with EAGAIN, which is
+    /// how the test fills the queue, one connection at a time, with no timing involved.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_live_server_with_a_full_queue_is_left_alone_at_once() {
+        use std::os::unix::fs::FileTypeExt;
+
+        use socket2::{Domain, SockAddr, Socket, Type};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stuck.sock");
+        let addr = SockAddr::unix(&path).unwrap();
+        let stuck = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+        stuck.bind(&addr).unwrap();
+        // The smallest queue there is (Linux lets one connection wait with a backlog of 0).
+        stuck.listen(0).unwrap();
+        let mut waiting = Vec::new();
+        loop {
+            let conn = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+            conn.set_nonblocking(true).unwrap();
+            match conn.connect(&addr) {
+                Ok(()) => waiting.push(conn),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("filling the queue: {e}"),
+            }
+            assert!(waiting.len() < 16, "the queue never filled");
+        }
+        // `client` waits at most testkit::TIMEOUT: the old probe was killed there, silent.
+        client(BIN)
+            .args(["server", "--unix", path.to_str().unwrap()])
+            .assert()
+            .failure()
+            .stdout("")
+            .stderr(predicate::str::contains(
+                "a server is alive there but not accepting connections; leaving it alone",
+            ));
+        // The stuck server's socket is still its own: what waited in its queue is still there.
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_socket());
+        stuck.accept().unwrap();
+    }
+
     #[test]
     fn a_file_that_is_not_a_socket_is_never_removed() {
         let dir = tempfile::tempdir().unwrap();

@@ -378,3 +378,80 @@ fn tally_reads_like_ping() {
         "0 sent, 0 received, 0.0% loss"
     );
 }
+
+// ---- Every numeric flag is checked before anything listens ----
+
+/// Runs `lesson-02 ARGS --FLAG=VALUE` and asserts it was refused at start: exit status 2 (a
+/// usage error), nothing on stdout (no `listening on`), and a message naming the flag, the
+/// value and the range. `--flag=value`, so that a value such as `-1` is not read as a flag.
+fn assert_refused(args: &[&str], flag: &str, value: &str, range: &str) {
+    let output = testkit::client(BIN)
+        .args(args)
+        .arg(format!("{flag}={value}"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{flag} {value}: {stdout}{stderr}"
+    );
+    assert_eq!(stdout, "", "{flag} {value}: nothing listens");
+    for said in [
+        format!("invalid value '{value}' for '{flag} <"),
+        range.to_string(),
+    ] {
+        assert!(stderr.contains(&said), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
+fn every_numeric_flag_refuses_what_is_out_of_range_before_anything_listens() {
+    let server = ["server", "127.0.0.1:0"];
+    // Port 9 is never reached: the flag is refused before the client makes its socket.
+    let client = ["client", "127.0.0.1:9"];
+    for (args, flag, value, range) in [
+        (&server, "--drop-every", "0", "from 1 to 1000000"),
+        (&server, "--drop-every", "1000001", "from 1 to 1000000"),
+        (
+            &server,
+            "--drop-every",
+            "18446744073709551615",
+            "from 1 to 1000000",
+        ),
+        (&server, "--drop-every", "-1", "from 1 to 1000000"),
+        // 0 used to become 1 ms in silence; u64::MAX milliseconds, 584 million years.
+        (&client, "--timeout-ms", "0", "1 to 86400000"),
+        (&client, "--timeout-ms", "86400001", "1 to 86400000"),
+        (
+            &client,
+            "--timeout-ms",
+            "18446744073709551615",
+            "1 to 86400000",
+        ),
+    ] {
+        assert_refused(args, flag, value, range);
+    }
+}
+
+#[test]
+fn every_numeric_flag_takes_the_ends_of_its_range() {
+    for drop_every in ["1", "1000000"] {
+        let mut server = Server::start(BIN, &["server", "127.0.0.1:0", "--drop-every", drop_every]);
+        assert!(server.is_running(), "--drop-every {drop_every}");
+    }
+    let server = Server::start(BIN, &["server", "127.0.0.1:0"]);
+    for timeout in ["1", "86400000"] {
+        let printed = testkit::stdout_on_success(
+            testkit::client(BIN)
+                .args(["client", server.addr(), "--timeout-ms", timeout])
+                .write_stdin("ping\n"),
+        );
+        // With 1 ms the reply may come too late: either line says the flag was taken.
+        assert!(
+            printed.starts_with("reply") || printed.starts_with("lost"),
+            "--timeout-ms {timeout}: {printed}"
+        );
+    }
+}

@@ -205,24 +205,27 @@ pub fn bind_unix(path: &Path) -> io::Result<UnixListener> {
         Err(e) if e.kind() == ErrorKind::AddrInUse => {}
         other => return other,
     }
-    let in_use = |why: String| io::Error::new(ErrorKind::AddrInUse, why);
+    let refuse = |why: &str| {
+        let why = format!("{}: {why}; leaving it alone", path.display());
+        Err(io::Error::new(ErrorKind::AddrInUse, why))
+    };
     if !std::fs::symlink_metadata(path)?.file_type().is_socket() {
-        return Err(in_use(format!(
-            "{} exists and is not a socket; leaving it alone",
-            path.display()
-        )));
+        return refuse("exists and is not a socket");
     }
-    match UnixStream::connect(path) {
-        Ok(_) => Err(in_use(format!(
-            "a server is already listening on {}",
-            path.display()
-        ))),
+    // A probe that never waits: a blocking connect to a live server whose queue is full would
+    // wait until that server accepts someone, perhaps for ever.
+    match connect_at_once(path) {
+        Ok(()) => refuse("a server is already listening there"),
         // Nobody accepts connections there: the file is stale, left by a server that died.
         Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
             std::fs::remove_file(path)?;
             UnixListener::bind(path)
         }
-        Err(e) => Err(e),
+        // Its queue of connections is full: a stuck server is still a live one.
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            refuse("a server is alive there but not accepting connections")
+        }
+        Err(e) => refuse(&format!("cannot tell if a server is alive there ({e})")),
     }
 }
 
@@ -238,3 +241,16 @@ impl Drop for SocketFile {
     }
 }
 // ANCHOR_END: bind_unix
+
+/// Connects to the Unix socket at `path` without ever waiting, and hangs up at once.
+///
+/// A Unix socket's connect completes (or fails) inside the call: the kernel puts the connection
+/// straight into the listener's queue. When that queue is full, a blocking connect sleeps until
+/// the server accepts someone, which a stuck server never does. A non-blocking one fails at
+/// once instead, with `WouldBlock` (EAGAIN on Linux), so `bind_unix` can leave the path alone.
+#[cfg(unix)]
+fn connect_at_once(path: &Path) -> io::Result<()> {
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    socket.connect(&socket2::SockAddr::unix(path)?)
+}

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+// Both time flags are parsed here, before the server listens: 0 or more than a day is refused
+// with a message naming the flag, instead of a panic at the first command.
+use course_cli::{milliseconds, seconds};
 use lesson_03::{
     DEFAULT_ADDR, DEFAULT_MAX_OUTPUT, Limits, client_session, connection_loop, exposure_warning,
 };
@@ -27,12 +30,13 @@ enum Command {
         /// any other address prints a warning. Port 0 lets the OS choose.
         #[arg(default_value = DEFAULT_ADDR)]
         addr: String,
-        /// Kill a command (and everything it started) after this many seconds [default: 10].
-        #[arg(long, value_name = "SECS", conflicts_with = "timeout_ms")]
-        timeout: Option<u64>,
-        /// The same limit in milliseconds.
-        #[arg(long, value_name = "MS")]
-        timeout_ms: Option<u64>,
+        /// Kill a command (and everything it started) after this many seconds (0.001 to 86400)
+        /// [default: 10].
+        #[arg(long, value_name = "SECS", conflicts_with = "timeout_ms", value_parser = seconds)]
+        timeout: Option<Duration>,
+        /// The same limit in milliseconds (1 to 86400000).
+        #[arg(long, value_name = "MS", value_parser = milliseconds)]
+        timeout_ms: Option<Duration>,
     },
     /// Send each line of standard input as a command and print the reply (one read, at most
     /// 1024 bytes).
@@ -53,11 +57,7 @@ fn main() -> anyhow::Result<()> {
             timeout_ms,
         } => {
             let limits = Limits {
-                timeout: match (timeout, timeout_ms) {
-                    (Some(secs), _) => Duration::from_secs(secs),
-                    (None, Some(ms)) => Duration::from_millis(ms),
-                    (None, None) => lesson_03::DEFAULT_TIMEOUT,
-                },
+                timeout: timeout.or(timeout_ms).unwrap_or(lesson_03::DEFAULT_TIMEOUT),
                 max_output: DEFAULT_MAX_OUTPUT,
             };
             // std's `bind` already sets SO_REUSEADDR on Unix, as the original did by hand.

@@ -8,7 +8,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use netlab::{Directions, Options, Proxy};
+use netlab::{Directions, MERGE_LIMIT, Options, Proxy};
+
+// Every number a flag takes is checked before the proxy listens, against a range that says what
+// makes sense; the help text of each flag states its range. An absurd value is refused with a
+// message naming the flag, never accepted to fail later on every connection.
+
+/// `--split`: the proxy reads at most 64 KiB at a time, so a larger piece would never be cut.
+const PIECE_MAX: usize = MERGE_LIMIT;
+/// `--merge-window`: 0 would be a zero read timeout, which is an error on every connection,
+/// not "no wait"; a minute of silence is already more than any merge a lesson shows.
+const MERGE_WINDOW_MS: std::ops::RangeInclusive<u64> = 1..=60_000;
+/// `--delay`: 0 is no delay; a minute per piece is already slower than anyone watches.
+const DELAY_MS: std::ops::RangeInclusive<u64> = 0..=60_000;
 
 #[derive(Parser)]
 #[command(
@@ -38,23 +50,28 @@ struct ProxyArgs {
     /// The server to forward to.
     #[arg(long, default_value = "127.0.0.1:8080")]
     to: SocketAddr,
-    /// Re-send every chunk as pieces of random size in MIN..MAX bytes (inclusive), e.g. 1..7.
+    /// Re-send every chunk as pieces of random size in MIN..MAX bytes (inclusive, 1 to 65536),
+    /// e.g. 1..7.
     #[arg(long, value_name = "MIN..MAX", value_parser = parse_range)]
     split: Option<(usize, usize)>,
-    /// Seed for the piece sizes, to repeat a run exactly (default: a new one, printed on stderr).
+    /// Seed for the piece sizes (any 64-bit number), to repeat a run exactly (default: a new one,
+    /// printed on stderr).
     #[arg(long)]
     seed: Option<u64>,
     /// Hold what arrives until the sender goes quiet, then send it on as one write.
     #[arg(long)]
     merge: bool,
-    /// How long the sender must be quiet to end a merge, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 50)]
+    /// How long the sender must be quiet to end a merge, in milliseconds (1 to 60000).
+    #[arg(long, value_name = "MS", default_value_t = 50,
+          value_parser = whole(MERGE_WINDOW_MS))]
     merge_window: u64,
-    /// Wait this many milliseconds before each piece.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    /// Wait this many milliseconds before each piece (0 to 60000).
+    #[arg(long, value_name = "MS", default_value_t = 0,
+          value_parser = whole(DELAY_MS))]
     delay: u64,
     /// Invert the byte at this offset of each direction's stream (from 0, on every
-    /// connection): damage that only an application's own checksum can catch.
+    /// connection; any 64-bit offset): damage that only an application's own checksum can
+    /// catch.
     #[arg(long, value_name = "OFFSET")]
     corrupt: Option<u64>,
     /// Which directions --split, --merge, --delay and --corrupt apply to.
@@ -72,7 +89,25 @@ enum Which {
     ToClient,
 }
 
-/// `1..7` (or `5`, meaning `5..5`).
+/// A parser for a flag that takes a whole number in `range`, refused otherwise with a message
+/// that states the range (for `-1` and `x` too, which clap's own range parser reports without
+/// it). The lessons use `course_cli::number`, which says the same; the lab stands alone.
+fn whole(
+    range: std::ops::RangeInclusive<u64>,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        text.trim()
+            .parse()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                let (min, max) = (range.start(), range.end());
+                format!("expected a whole number from {min} to {max}")
+            })
+    }
+}
+
+/// `1..7` (or `5`, meaning `5..5`), within 1..=[`PIECE_MAX`].
 fn parse_range(text: &str) -> anyhow::Result<(usize, usize)> {
     let (min, max) = match text.split_once("..") {
         Some((min, max)) => (min, max.strip_prefix('=').unwrap_or(max)),
@@ -86,8 +121,8 @@ fn parse_range(text: &str) -> anyhow::Result<(usize, usize)> {
         .trim()
         .parse()
         .with_context(|| format!("{max:?} is not a size"))?;
-    if min == 0 || min > max {
-        bail!("need 1 <= MIN <= MAX, got {min}..{max}");
+    if min == 0 || min > max || max > PIECE_MAX {
+        bail!("need 1 <= MIN <= MAX <= {PIECE_MAX}, got {min}..{max}");
     }
     Ok((min, max))
 }
@@ -206,4 +241,73 @@ fn demo() -> anyhow::Result<()> {
     );
     println!("whatever has arrived when its read runs. Only the receiver's own framing can tell.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arguments of `netlab proxy ARGS`, parsed as the binary parses them.
+    fn parse(args: &[&str]) -> Result<ProxyArgs, clap::Error> {
+        let argv = ["netlab", "proxy"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Cmd::Proxy(args) => Ok(args),
+            Cmd::Demo => unreachable!("the arguments name the proxy"),
+        }
+    }
+
+    #[test]
+    fn every_numeric_flag_takes_its_whole_range() {
+        let args = parse(&[
+            "--split",
+            "1..65536",
+            "--seed",
+            "18446744073709551615",
+            "--merge-window",
+            "60000",
+            "--delay",
+            "60000",
+            "--corrupt",
+            "18446744073709551615",
+        ])
+        .unwrap();
+        assert_eq!(args.split, Some((1, 65536)));
+        assert_eq!((args.merge_window, args.delay), (60_000, 60_000));
+        let args = parse(&["--merge-window", "1", "--delay", "0", "--corrupt", "0"]).unwrap();
+        assert_eq!(
+            (args.merge_window, args.delay, args.corrupt),
+            (1, 0, Some(0))
+        );
+    }
+
+    #[test]
+    fn every_numeric_flag_refuses_what_is_out_of_range_naming_flag_value_and_range() {
+        for (flag, value, range) in [
+            ("--split", "0..7", "1 <= MIN <= MAX <= 65536"),
+            ("--split", "7..1", "1 <= MIN <= MAX <= 65536"),
+            ("--split", "1..65537", "1 <= MIN <= MAX <= 65536"),
+            ("--split", "1..18446744073709551616", "not a size"),
+            ("--seed", "18446744073709551616", ""),
+            ("--seed", "-1", ""),
+            ("--merge-window", "0", "from 1 to 60000"),
+            ("--merge-window", "60001", "from 1 to 60000"),
+            ("--merge-window", "18446744073709551615", "from 1 to 60000"),
+            ("--merge-window", "x", "from 1 to 60000"),
+            ("--delay", "60001", "from 0 to 60000"),
+            ("--delay", "18446744073709551615", "from 0 to 60000"),
+            ("--delay", "-1", "from 0 to 60000"),
+            ("--corrupt", "-1", ""),
+        ] {
+            // `--flag=VALUE`, so that a value such as `-1` is not taken for a flag.
+            let Err(e) = parse(&[&format!("{flag}={value}")]) else {
+                panic!("{flag} {value} was accepted");
+            };
+            let said = e.to_string();
+            assert!(
+                said.contains(&format!("invalid value '{value}' for '{flag} <")),
+                "{flag} {value}: {said}"
+            );
+            assert!(said.contains(range), "{flag} {value}: {said}");
+        }
+    }
 }

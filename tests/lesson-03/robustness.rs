@@ -261,3 +261,17 @@ fn text_cut_in_the_middle_of_a_character_is_refused_too() {
          (byte 5 is 0xE4)]\n"
     );
 }
+
+/// A caller of the library may skip the command line's checks: a time limit too long to add
+/// to the clock must not panic the runner (it is as good as no limit).
+#[test]
+fn a_time_limit_too_long_for_the_clock_does_not_panic() {
+    let limits = Limits {
+        timeout: std::time::Duration::MAX,
+        ..Limits::default()
+    };
+    let outcome = lesson_03::run_command(lesson_03::shell_command("echo hi"), &limits)
+        .expect("echo runs");
+    assert_eq!(String::from_utf8_lossy(&outcome.output), "hi\n");
+    assert_eq!(outcome.timed_out_after, None);
+}

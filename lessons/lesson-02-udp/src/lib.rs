@@ -277,7 +277,10 @@ pub fn tcp_stream(messages: &[&[u8]]) -> io::Result<Vec<u8>> {
 /// bytes of the three writes are there. This is what makes the demo deterministic: we do not
 /// hope that the reader is slow, we wait until it is "too late" for the boundaries.
 pub fn wait_until_buffered(stream: &TcpStream, total: usize, limit: Duration) -> io::Result<()> {
-    let deadline = Instant::now() + limit;
+    // A limit too long to add to the clock is a caller's mistake: say so, do not panic.
+    let deadline = Instant::now()
+        .checked_add(limit)
+        .ok_or(ErrorKind::InvalidInput)?;
     stream.set_read_timeout(Some(limit))?;
     let mut buf = vec![0u8; total];
     loop {

@@ -230,7 +230,12 @@ pub fn run_command(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     // ANCHOR_END: run_spawn
 
     // ANCHOR: run_collect
-    let deadline = Instant::now() + limits.timeout;
+    // A limit too long to add to the clock (only a caller that skips the command line's
+    // checks can give one) would panic here; a year is as good as no limit.
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let deadline = Instant::now()
+        .checked_add(limits.timeout)
+        .unwrap_or_else(|| Instant::now() + year);
     let mut output = Vec::new();
     let mut produced = 0u64;
     let mut keep = |chunk: Vec<u8>| {

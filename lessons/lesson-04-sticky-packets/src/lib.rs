@@ -260,7 +260,10 @@ fn quote(bytes: &[u8]) -> String {
 /// hope that the reader is slow, they wait until every byte they expect has arrived, and only
 /// then make the one plain read. `peek` copies what is buffered and leaves it there.
 pub fn wait_until_buffered(stream: &TcpStream, total: usize, limit: Duration) -> io::Result<()> {
-    let deadline = Instant::now() + limit;
+    // A limit too long to add to the clock is a caller's mistake: say so, do not panic.
+    let deadline = Instant::now()
+        .checked_add(limit)
+        .ok_or(ErrorKind::InvalidInput)?;
     let old_timeout = stream.read_timeout()?;
     stream.set_read_timeout(Some(limit))?;
     let mut buf = vec![0u8; total];

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
-use course_cli::seconds;
+use course_cli::{number, seconds};
 use lesson_07::client::{Client, session};
 use lesson_07::server::{self, Settings};
 use lesson_07::{
@@ -51,23 +50,23 @@ enum Command {
         /// Serve at most this many clients at once (1 to 10000); one more is told the server is
         /// busy.
         #[arg(long, value_name = "N", default_value_t = 64,
-              value_parser = RangedU64ValueParser::<usize>::new().range(CLIENTS))]
+              value_parser = number::<usize>(CLIENTS))]
         max_clients: usize,
-        /// Close a connection that has been silent this many seconds: in the middle of a
-        /// transfer, or between commands (a person at the prompt counts as silent).
+        /// Close a connection that has been silent this many seconds (0.001 to 86400): in the
+        /// middle of a transfer, or between commands (a person at the prompt counts as silent).
         #[arg(long, value_name = "SECS", default_value = "300", value_parser = seconds)]
         idle_timeout: Duration,
         /// Close a connection whose request (or trailer) is not whole this many seconds after
-        /// its first byte, however often bytes of it come.
+        /// its first byte (0.001 to 86400), however often bytes of it come.
         #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
         header_deadline: Duration,
         /// The largest header accepted, in bytes (64 to 16777216).
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_HEADER,
-              value_parser = RangedU64ValueParser::<usize>::new().range(HEADER_BYTES))]
+              value_parser = number::<usize>(HEADER_BYTES))]
         max_header_size: usize,
-        /// The largest file accepted by put, in bytes (4 GiB by default).
+        /// The largest file accepted by put, in bytes (1 to 2^63-1; 4 GiB by default).
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE,
-              value_parser = clap::value_parser!(u64).range(FILE_BYTES))]
+              value_parser = number::<u64>(FILE_BYTES))]
         max_file_size: u64,
     },
     /// Run get, put (or post), ls and quit, one per line of standard input.
@@ -78,12 +77,12 @@ enum Command {
         /// The local folder that get saves into and put reads from.
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
-        /// Give up when the server has been silent this many seconds.
+        /// Give up when the server has been silent this many seconds (0.001 to 86400).
         #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
         timeout: Duration,
-        /// The largest file get accepts, in bytes (4 GiB by default).
+        /// The largest file get accepts, in bytes (1 to 2^63-1; 4 GiB by default).
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE,
-              value_parser = clap::value_parser!(u64).range(FILE_BYTES))]
+              value_parser = number::<u64>(FILE_BYTES))]
         max_file_size: u64,
     },
     /// Server and client in one process: a scripted, narrated session.

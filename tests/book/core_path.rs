@@ -72,14 +72,21 @@ fn the_core_path_is_at_most_16000_words() {
         })
         .collect();
     pages.sort();
-    assert_eq!(pages.len(), 8, "the introduction and seven chapters: {pages:?}");
+    assert_eq!(
+        pages.len(),
+        8,
+        "the introduction and seven chapters: {pages:?}"
+    );
     let mut total = 0;
     let mut table = String::new();
     for page in &pages {
         let text = std::fs::read_to_string(src.join(page)).unwrap();
         let (words, deep) = count(&text);
         total += words - deep;
-        table.push_str(&format!("\n  {page:28} core {:5}  deep dives {deep:5}", words - deep));
+        table.push_str(&format!(
+            "\n  {page:28} core {:5}  deep dives {deep:5}",
+            words - deep
+        ));
     }
     assert!(
         total <= LIMIT,

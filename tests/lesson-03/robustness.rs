@@ -270,8 +270,8 @@ fn a_time_limit_too_long_for_the_clock_does_not_panic() {
         timeout: std::time::Duration::MAX,
         ..Limits::default()
     };
-    let outcome = lesson_03::run_command(lesson_03::shell_command("echo hi"), &limits)
-        .expect("echo runs");
+    let outcome =
+        lesson_03::run_command(lesson_03::shell_command("echo hi"), &limits).expect("echo runs");
     assert_eq!(String::from_utf8_lossy(&outcome.output), "hi\n");
     assert_eq!(outcome.timed_out_after, None);
 }

@@ -11,9 +11,10 @@
 //!
 //! 1. a file of pseudo-random bytes (1 GiB; `LESSON07_BENCH_MIB` sets another size), hashed once
 //!    here to time MD5 alone: the floor for any transfer that hashes every byte on one core;
-//! 2. rounds of raw copy, `get` and `put`, taking turns so that a burst of activity elsewhere on
-//!    the machine hits them all alike, after one warm-up round that is not counted; each row
-//!    reports the median of its rounds;
+//! 2. rounds of `md5sum` of the file (the cost of hashing it once, by a tool written in C), raw
+//!    copy, `get` and `put`, taking turns so that a burst of activity elsewhere on the machine
+//!    hits them all alike, after one warm-up round that is not counted; each row reports the
+//!    median of its rounds, and its ratio to `md5sum` and to the raw copy;
 //! 3. the same `get` and `put` with a 64 MiB file and a server of its own, to show that peak
 //!    memory does not grow with the file (the body streams through one buffer);
 //! 4. 50 clients at once, each fetching its own 10 MiB file.
@@ -122,7 +123,7 @@ fn run(plan: &Plan) -> Result<()> {
         println!("smoke test only: run `cargo bench -p lesson-07` for figures worth comparing");
     }
     println!("lesson-07 transfer benchmark, every process on loopback");
-    println!("machine: {}", machine());
+    println!("machine: {}; {}", machine(), load());
     println!(
         "file: {} of pseudo-random bytes (LESSON07_BENCH_MIB sets the size in MiB); {} of raw copy, get and put, in turns",
         size_text(plan.size),
@@ -171,7 +172,11 @@ fn run(plan: &Plan) -> Result<()> {
     let many = many_clients(plan, &folders)?;
 
     print_tables(plan, &hashed, &main, &small, &many);
-    println!("\ntotal time: {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "\ntotal time: {:.1} s; {}",
+        started.elapsed().as_secs_f64(),
+        load()
+    );
     Ok(())
 }
 
@@ -191,6 +196,8 @@ struct Sample {
 struct Rows {
     size: u64,
     raw: Vec<Sample>,
+    /// `md5sum` of the file, where the machine has it: hashing it once, and nothing else.
+    md5sum: Vec<Sample>,
     /// The first `get` of a file the server has not read before: the server hashes it.
     get: Vec<Sample>,
     /// The same `get` again: the server knows the digest, and only the client hashes.
@@ -213,7 +220,12 @@ fn big_file_rounds(plan: &Plan, folders: &Folders, big: &Path, md5: &str) -> Res
     };
     // Round 0 is a warm-up, checked but not counted: in trial runs the first raw copy of the
     // 1 GiB file took 1.5 to 2.5 s, the later ones 0.5 to 0.9 s.
+    let md5sum = md5sum_here();
     for round in 0..=plan.rounds {
+        let hashed = match md5sum {
+            true => Some(md5sum_of(big, md5, logs)?),
+            false => None,
+        };
         let raw = raw_copy(&raw_server, big, &folders.raw.join("big.bin"), logs)?;
         // `get` links the source into the server's folder afresh (`put` removed it), so the
         // server has never seen this file: it hashes while it sends. The second `get` of the
@@ -222,11 +234,12 @@ fn big_file_rounds(plan: &Plan, folders: &Folders, big: &Path, md5: &str) -> Res
         let get_again = get(&server, folders, big, md5)?;
         let put = put(&server, folders, big, md5)?;
         println!(
-            "{}: raw {}, get {}, get again {}, put {}",
+            "{}: md5sum {}, raw {}, get {}, get again {}, put {}",
             match round {
                 0 => "warm-up (not counted)".to_string(),
                 n => format!("round {n}"),
             },
+            hashed.map_or("-".to_string(), |s| speed(plan.size, s.elapsed)),
             speed(plan.size, raw.elapsed),
             speed(plan.size, get_first.elapsed),
             speed(plan.size, get_again.elapsed),
@@ -236,6 +249,7 @@ fn big_file_rounds(plan: &Plan, folders: &Folders, big: &Path, md5: &str) -> Res
             continue;
         }
         rows.raw.push(raw);
+        rows.md5sum.extend(hashed);
         rows.get.push(get_first);
         rows.get_again.push(get_again);
         rows.put.push(put);
@@ -278,6 +292,36 @@ fn small_file_rounds(plan: &Plan, folders: &Folders) -> Result<Rows> {
         speed(plan.small, median(&rows.put, |s| s.elapsed))
     );
     Ok(rows)
+}
+
+/// Whether this machine has `md5sum` (GNU coreutils; macOS has `md5` instead): without it the
+/// table has no `md5sum` row and no ratios to it.
+fn md5sum_here() -> bool {
+    let found = Command::new("md5sum")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found {
+        println!("no md5sum on this machine: the table compares with the raw copy only");
+    }
+    found
+}
+
+/// `md5sum FILE`, timed like a client from spawn to exit: the cost of hashing the file once,
+/// reading included, by a tool written in C. Its output must be the file's MD5.
+fn md5sum_of(file: &Path, md5: &str, logs: &Path) -> Result<Sample> {
+    let mut command = Command::new("md5sum");
+    command.arg(file);
+    let mut hashing = Client::spawn(command, "", &logs.join("md5sum.log"))?;
+    let done = hashing.finish()?;
+    ensure!(
+        done.stdout.split_whitespace().next() == Some(md5),
+        "md5sum printed {:?}, not the file's MD5 {md5}",
+        done.stdout
+    );
+    Ok(done.sample(None, Duration::ZERO))
 }
 
 /// The raw copy: the sender is already listening, the receiver is timed from spawn to exit.
@@ -443,56 +487,74 @@ fn print_tables(plan: &Plan, hashed: &Hashed, main: &Rows, small: &Rows, many: &
         rounds_text(plan.rounds)
     );
     println!();
+    // Only when there is an `md5sum` row: its median, the unit of the "vs md5sum" column.
+    let md5sum = (!main.md5sum.is_empty()).then(|| median(&main.md5sum, |s| s.elapsed));
+    let versus = |time: Duration| match md5sum {
+        Some(hashing) => format!("{:.2}x", time.as_secs_f64() / hashing.as_secs_f64()),
+        None => "-".to_string(),
+    };
     println!(
-        "| transfer | time | MB/s | vs raw | client-reported MB/s | client CPU | server CPU |"
+        "| transfer | time | MB/s | vs md5sum | vs raw | client-reported MB/s | client CPU | server CPU |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    let rows: [(&str, &[Sample]); 4] = [
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let rows: [(&str, &[Sample]); 5] = [
+        (
+            "md5sum of the file: hashing it once, no transfer",
+            &main.md5sum,
+        ),
         ("raw copy: 128 KiB buffer, no header, no hash", &main.raw),
         ("get, MD5-verified, first time (both sides hash)", &main.get),
         (
             "get again, MD5-verified (server's digest cached)",
             &main.get_again,
         ),
-        ("put, MD5-verified", &main.put),
+        ("put, MD5-verified (both sides hash)", &main.put),
     ];
     for (what, samples) in rows {
+        if samples.is_empty() {
+            continue;
+        }
         let time = median(samples, |s| s.elapsed);
         let reported = match samples[0].reported {
             Some(_) => format!("{:.1}", median_f64(samples, |s| s.reported.unwrap_or(0.0))),
             None => "-".to_string(),
         };
         println!(
-            "| {what} | {:.3} s | {:.1} | {:.2}x | {reported} | {:.2} s | {:.2} s |",
+            "| {what} | {:.3} s | {:.1} | {} | {:.2}x | {reported} | {:.2} s | {:.2} s |",
             time.as_secs_f64(),
             mb_per_s(size, time),
+            versus(time),
             time.as_secs_f64() / raw.as_secs_f64(),
             median(samples, |s| s.client_cpu).as_secs_f64(),
             median(samples, |s| s.server_cpu).as_secs_f64(),
         );
     }
     println!(
-        "| MD5 alone, one core (the floor for a pass that hashes every byte) | {:.3} s | {:.1} | {:.2}x | - | - | - |",
+        "| MD5 alone in this process (the md-5 crate), hashing only, no reading | {:.3} s | {:.1} | {} | {:.2}x | - | - | - |",
         hashed.hashing.as_secs_f64(),
         mb_per_s(size, hashed.hashing),
+        versus(hashed.hashing),
         hashed.hashing.as_secs_f64() / raw.as_secs_f64()
     );
     // The receiver of a verified transfer hashes every byte it gets, on one core (MD5 is a chain:
-    // no block can be hashed before the one in front of it), so the MD5 row bounds every
-    // verified row from below, however fast the socket is.
-    let get = median(&main.get, |s| s.elapsed);
-    let again = median(&main.get_again, |s| s.elapsed);
-    println!(
-        "\nfloor: a verified transfer cannot beat MD5 alone ({:.2}x raw); get takes {:.2}x that floor the first time, {:.2}x again.",
-        hashed.hashing.as_secs_f64() / raw.as_secs_f64(),
-        get.as_secs_f64() / hashed.hashing.as_secs_f64(),
-        again.as_secs_f64() / hashed.hashing.as_secs_f64()
-    );
+    // no block can be hashed before the one in front of it), so hashing the file once bounds
+    // every verified row from below, however fast the socket is. A first `get` and a `put` hash
+    // it twice, once on each side: on a machine with two cores, both cores are busy hashing.
+    if let Some(hashing) = md5sum {
+        let ratio =
+            |rows: &[Sample]| median(rows, |s| s.elapsed).as_secs_f64() / hashing.as_secs_f64();
+        println!(
+            "\nfloor: a verified transfer cannot beat hashing the file once; md5sum does it in {:.3} s \
+             ({:.2}x the raw copy). get takes {:.2}x md5sum the first time, {:.2}x again; put {:.2}x.",
+            hashing.as_secs_f64(),
+            hashing.as_secs_f64() / raw.as_secs_f64(),
+            ratio(&main.get),
+            ratio(&main.get_again),
+            ratio(&main.put)
+        );
+    }
 
-    println!(
-        "\n## Peak RSS (the body streams through one {} KiB buffer)",
-        BUFFER_SIZE / 1024
-    );
+    println!("\n## Peak RSS (the body streams through a few fixed buffers)");
     println!();
     println!(
         "| file | server, all its rounds | get client | put client | raw sender | raw receiver |"
@@ -1003,6 +1065,18 @@ fn rounds_text(rounds: usize) -> String {
 /// `3.1 MiB`
 fn format_kib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// The load average, for the record: other work on the machine slows every row, and the ratios
+/// within one run are what a reader compares.
+fn load() -> String {
+    match fs::read_to_string("/proc/loadavg") {
+        Ok(text) => {
+            let averages: Vec<&str> = text.split_whitespace().take(3).collect();
+            format!("load average {}", averages.join(" "))
+        }
+        Err(_) => "load average unknown".to_string(),
+    }
 }
 
 /// The CPU model and how many cores, for the record.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, ErrorKind, Read, Write};
+use std::io::{self, BufRead, ErrorKind, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use course_cli::next_command;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
-    BadName, Header, read_header, receive_body_hashing_beside, resolve, send_body, temp_file_in,
+    BadName, Connection, Header, read_header, receive_body_hashing_beside, resolve, temp_file_in,
     write_header,
 };
 
@@ -84,7 +84,7 @@ pub struct Client<S = TcpStream> {
     pub progress: bool,
 }
 
-impl<S: Read + Write> Client<S> {
+impl<S: Connection> Client<S> {
     /// A client talking over `conn`, keeping its files in `dir`, with the default limits and no
     /// progress bar.
     pub fn new(conn: S, dir: impl Into<PathBuf>) -> Client<S> {
@@ -197,9 +197,7 @@ impl<S: Read + Write> Client<S> {
         // The reply is the go-ahead: a refusal (a bad name, a file too big) costs no body.
         self.ask(&request)?;
         let bar = self.bar(size, "put", name);
-        let md5 = send_body(&mut file.take(size), &mut self.conn, size, &mut |n| {
-            bar.inc(n)
-        })?;
+        let md5 = self.conn.send_file(&file, size, &mut |n| bar.inc(n))?;
         bar.finish_and_clear();
         write_header(&mut self.conn, &Header::trailer(md5.clone()))?;
         let saved = self.reply()?;
@@ -253,7 +251,7 @@ pub struct Tally {
 /// Runs commands from `input` until `quit` or its end, writing each result to `out`.
 ///
 /// A refused command is reported and the session goes on; a broken connection ends it.
-pub fn session<S: Read + Write>(
+pub fn session<S: Connection>(
     client: &mut Client<S>,
     mut input: impl BufRead,
     out: &mut impl Write,

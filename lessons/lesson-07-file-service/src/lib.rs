@@ -7,9 +7,9 @@
 //!
 //! - every header is framed by a 4-byte big-endian length (lesson 6's header), not "300 bytes,
 //!   padded", so a header can never run into the file's bytes;
-//! - the body is streamed through one buffer, never held in memory whole, and hashed on the way,
-//!   so a verified transfer is one pass over the data: the digest travels in a *trailer* header
-//!   after the body;
+//! - the body is streamed through fixed buffers, never held in memory whole, and hashed on the
+//!   way, so a verified transfer needs no second pass over the data: the digest travels in a
+//!   *trailer* header after the body;
 //! - the receiver writes into a temporary file beside the final one and renames it into place
 //!   only once the digest matches, so a broken or corrupted transfer leaves nothing behind;
 //! - a name from the network is a name, never a path: [`resolve`] confines it to one folder.
@@ -19,9 +19,11 @@
 //! bug; [`demo`] is the narrated session.
 
 use std::fmt;
-use std::fs;
+use std::fs::{self, File};
 use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -345,6 +347,197 @@ pub fn receive_body(
 }
 // ANCHOR_END: receive_body
 
+/// [`send_body`] for a file and a socket, with the hashing on a second thread: see
+/// [`send_file_on`]. The server's `get` and the client's `put` send this way.
+pub fn send_file(
+    file: &File,
+    conn: &TcpStream,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<String> {
+    let hasher = thread::Builder::new().name("hasher".into());
+    send_file_on(hasher, file, conn, size, progress)
+}
+
+// ANCHOR: send_file
+/// Sends exactly `size` bytes of `file`, from its start, and returns their MD5, with the
+/// hashing on a second thread, which `hasher` makes.
+///
+/// Each thread reads the file at its own offsets: the hasher reads every byte into its buffer,
+/// and this thread has the kernel send them ([`copy_file`]), so the two overlap. The digest is
+/// of the bytes the hasher read: if the file changes during the transfer, the bytes sent can
+/// differ, and the receiver, which hashes what it gets, reports the file damaged (a false
+/// alarm, never a damaged file accepted).
+pub fn send_file_on(
+    hasher: thread::Builder,
+    file: &File,
+    conn: &TcpStream,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<String> {
+    let stop = AtomicBool::new(false);
+    thread::scope(|scope| {
+        let Ok(hashing) = hasher.spawn_scoped(scope, || hash_file(file, size, &stop)) else {
+            // No second thread (no memory for its stack): hash on this one, as `send_body` does.
+            return send_body(&mut FromStart::new(file), &mut &*conn, size, progress);
+        };
+        let sent = copy_file(file, conn, size, progress);
+        // A send that failed ends the transfer: the hasher need not read on.
+        stop.store(sent.is_err(), Ordering::Relaxed);
+        let md5 = hashing
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"));
+        sent.and(md5?)
+    })
+}
+// ANCHOR_END: send_file
+
+/// A connection that a whole file can be sent on: a `TcpStream` uses [`send_file`], any other
+/// stream [`send_body`] (the client's `put` works on either).
+pub trait Connection: Read + Write + Sized {
+    /// Sends exactly `size` bytes of `file`, from its start, and returns their MD5.
+    fn send_file(
+        &mut self,
+        file: &File,
+        size: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> io::Result<String> {
+        send_body(&mut FromStart::new(file), self, size, progress)
+    }
+}
+
+impl Connection for TcpStream {
+    fn send_file(
+        &mut self,
+        file: &File,
+        size: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> io::Result<String> {
+        send_file(file, self, size, progress)
+    }
+}
+
+/// The MD5 of the first `size` bytes of `file`, read through one buffer at explicit offsets, so
+/// that the sender's reads, at theirs, are not disturbed. Gives up when `stop` is set.
+fn hash_file(file: &File, size: u64, stop: &AtomicBool) -> io::Result<String> {
+    let mut buffer = vec![0u8; BUFFER_SIZE];
+    let mut md5 = Md5::new();
+    let mut done = 0;
+    while done < size {
+        if stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("the transfer stopped"));
+        }
+        let want = (size - done).min(BUFFER_SIZE as u64) as usize;
+        let n = read_at(file, &mut buffer[..want], done)?;
+        if n == 0 {
+            return Err(shrank(size - done));
+        }
+        md5.update(&buffer[..n]);
+        done += n as u64;
+    }
+    Ok(hex(&md5.finalize()))
+}
+
+// ANCHOR: copy_file
+/// Sends exactly `size` bytes of `file`, from its start, to `conn`, with no hashing.
+///
+/// On Linux, `sendfile` asks the kernel to send straight from the file's pages in the page
+/// cache: nothing is copied into this program and back out. Elsewhere, or if the kernel says
+/// the file cannot be sent that way, the bytes go through one buffer.
+pub fn copy_file(
+    file: &File,
+    conn: &TcpStream,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<()> {
+    let mut sent = 0;
+    #[cfg(target_os = "linux")]
+    while sent < size {
+        use std::os::fd::AsRawFd;
+        let chunk = (size - sent).min(SEND_CHUNK) as usize;
+        // An offset past what `off_t` holds (a 32-bit system): the loop below does the rest.
+        let Ok(mut offset) = libc::off_t::try_from(sent) else {
+            break;
+        };
+        // SAFETY: two open descriptors, and a pointer to a local that outlives the call.
+        let n = unsafe { libc::sendfile(conn.as_raw_fd(), file.as_raw_fd(), &mut offset, chunk) };
+        match n {
+            -1 => match io::Error::last_os_error() {
+                e if e.kind() == ErrorKind::Interrupted => continue,
+                // A file system that cannot do it: the loop below does the rest.
+                e if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => break,
+                e => return Err(e),
+            },
+            0 => return Err(shrank(size - sent)),
+            n => {
+                sent += n as u64;
+                progress(n as u64);
+            }
+        }
+    }
+    let mut buffer = Vec::new();
+    while sent < size {
+        buffer.resize(BUFFER_SIZE, 0);
+        let want = (size - sent).min(BUFFER_SIZE as u64) as usize;
+        let n = read_at(file, &mut buffer[..want], sent)?;
+        if n == 0 {
+            return Err(shrank(size - sent));
+        }
+        (&mut &*conn).write_all(&buffer[..n])?;
+        sent += n as u64;
+        progress(n as u64);
+    }
+    Ok(())
+}
+// ANCHOR_END: copy_file
+
+/// How much one `sendfile` call is asked to send: progress is reported between calls.
+#[cfg(target_os = "linux")]
+const SEND_CHUNK: u64 = 1024 * 1024;
+
+/// One read of `file` at `offset`, tried again if a signal interrupted it. On Unix it leaves the
+/// file's own position alone (Windows moves it, which is harmless: every read here says where).
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    loop {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(file, buffer, offset);
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(file, buffer, offset);
+        match read {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            result => return result,
+        }
+    }
+}
+
+/// A file read from its start, whatever its own position: each read is at an explicit offset.
+struct FromStart<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl<'a> FromStart<'a> {
+    fn new(file: &'a File) -> FromStart<'a> {
+        FromStart { file, offset: 0 }
+    }
+}
+
+impl Read for FromStart<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let n = read_at(self.file, buffer, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// The error for a file that ended `missing` bytes before the size that was announced.
+fn shrank(missing: u64) -> io::Error {
+    io::Error::new(
+        ErrorKind::UnexpectedEof,
+        format!("the file ended {missing} bytes early: it shrank while being sent"),
+    )
+}
+
 /// [`receive_body`], with the hashing on a second thread: see [`receive_body_hashing_on`].
 pub fn receive_body_hashing_beside(
     conn: &mut impl Read,
@@ -361,9 +554,8 @@ pub fn receive_body_hashing_beside(
 ///
 /// Hashing is the slowest step, and MD5 cannot be split across cores, but it can run *beside*
 /// the copying: this thread moves bytes from the socket to the file, a second one hashes them.
-/// A few buffers go round between the two, so memory stays fixed. It pays only when a core is
-/// free for the hasher: the client's `get` uses it (the server, with the digest cached, hardly
-/// works); the server's `put` does not (the sender hashes too). See the chapter's benchmark.
+/// Four buffers of 128 KiB go round between the two, so memory stays fixed. Both receivers use
+/// it, the client's `get` and the server's `put`. See the chapter's benchmark.
 pub fn receive_body_hashing_on(
     hasher: thread::Builder,
     conn: &mut impl Read,
@@ -404,7 +596,8 @@ pub fn receive_body_hashing_on(
 // ANCHOR_END: receive_beside
 
 // ANCHOR: copy_body
-/// The copying half of [`receive_body_hashing_beside`]: socket to `out`, each chunk then handed to the hasher.
+/// The copying half of [`receive_body_hashing_beside`]: socket to `out`, each buffer then
+/// handed to the hasher.
 fn copy_body(
     conn: &mut impl Read,
     out: &mut impl Write,
@@ -419,11 +612,15 @@ fn copy_body(
         let mut buffer = empty
             .recv()
             .map_err(|_| io::Error::other("the hasher stopped"))?;
-        let want = remaining.min(BUFFER_SIZE as u64) as usize;
-        let n = read_some(conn, &mut buffer[..want])?;
-        if n == 0 {
-            // 0 means the peer closed: the body is incomplete, and nothing will be saved.
-            return Err(cut_short(size - remaining, size));
+        // A whole buffer, as far as the body goes: fewer, larger writes and hand-overs.
+        let want = remaining.min(buffer.len() as u64) as usize;
+        let mut n = 0;
+        while n < want {
+            match read_some(conn, &mut buffer[n..want])? {
+                // 0 means the peer closed: the body is incomplete, and nothing will be saved.
+                0 => return Err(cut_short(size - remaining + n as u64, size)),
+                got => n += got,
+            }
         }
         if write_error.is_none()
             && let Err(e) = out.write_all(&buffer[..n])
@@ -696,6 +893,82 @@ mod tests {
         assert_eq!(got.md5, expected.unwrap().md5);
         let e = receive_body_hashing_beside(&mut &data[..10], &mut Vec::new(), 11, &mut |_| {});
         assert_eq!(e.unwrap_err().kind(), ErrorKind::UnexpectedEof);
+    }
+
+    /// A connected pair of loopback sockets, both with timeouts, so that no test can hang.
+    fn socket_pair() -> (TcpStream, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let near = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (far, _) = listener.accept().unwrap();
+        for conn in [&near, &far] {
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            conn.set_write_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+        }
+        (near, far)
+    }
+
+    /// A file holding `data`, and `data`'s MD5.
+    fn file_of(data: &[u8]) -> (tempfile::NamedTempFile, String) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(data).unwrap();
+        (file, hex(&Md5::digest(data)))
+    }
+
+    /// Sends `size` bytes of `file` with `send_file_on` and returns its result and what arrived.
+    fn send_over_socket(
+        hasher: thread::Builder,
+        file: &File,
+        size: u64,
+    ) -> (io::Result<String>, Vec<u8>) {
+        let (near, far) = socket_pair();
+        let reading = thread::spawn(move || {
+            let mut got = Vec::new();
+            (&far).read_to_end(&mut got).map(|_| got)
+        });
+        let mut reported = 0;
+        let sent = send_file_on(hasher, file, &near, size, &mut |n| reported += n);
+        drop(near); // the end of the stream for the reader
+        let got = reading.join().unwrap().unwrap();
+        if sent.is_ok() {
+            assert_eq!(reported, size, "progress heard of every byte");
+        }
+        (sent, got)
+    }
+
+    #[test]
+    fn send_file_sends_the_bytes_and_their_digest_with_or_without_a_second_thread() {
+        let data: Vec<u8> = (0..3 * BUFFER_SIZE + 7).map(|i| (i % 251) as u8).collect();
+        let (file, md5) = file_of(&data);
+        let size = data.len() as u64;
+        let (sent, got) = send_over_socket(thread::Builder::new(), file.as_file(), size);
+        assert_eq!((sent.unwrap(), got == data), (md5.clone(), true));
+        // A hasher that cannot start (a stack no machine has): the bytes are hashed on the
+        // sending thread, and nothing else changes.
+        let impossible = thread::Builder::new().stack_size(1 << 62);
+        assert!(
+            thread::Builder::new()
+                .stack_size(1 << 62)
+                .spawn(|| {})
+                .is_err()
+        );
+        let (sent, got) = send_over_socket(impossible, file.as_file(), size);
+        assert_eq!((sent.unwrap(), got == data), (md5, true));
+    }
+
+    #[test]
+    fn send_file_fails_cleanly_when_the_file_is_shorter_than_announced() {
+        let data = vec![7u8; 1000];
+        let (file, _) = file_of(&data);
+        let (sent, got) = send_over_socket(thread::Builder::new(), file.as_file(), 2000);
+        let e = sent.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEof, "{e}");
+        assert!(e.to_string().contains("1000 bytes early"), "{e}");
+        assert_eq!(
+            got, data,
+            "the bytes that exist were sent, and nothing else"
+        );
     }
 
     #[test]

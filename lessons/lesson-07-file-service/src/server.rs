@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, Metadata};
-use std::io::{self, BufReader, ErrorKind, Read};
+use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,8 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::{
-    BUFFER_SIZE, BadName, Header, is_temp_name, list, quoted, read_header, receive_body, resolve,
-    send_body, temp_file_in, write_header,
+    BadName, Header, copy_file, is_temp_name, list, quoted, read_header,
+    receive_body_hashing_beside, resolve, send_file, temp_file_in, write_header,
 };
 
 /// Everything the server allows and where it keeps its files.
@@ -422,18 +422,13 @@ fn get(conn: &mut TcpStream, cx: &Context, name: &str) -> io::Result<()> {
     // error ends the connection, and the client keeps nothing.
     let md5 = match cache.digest(state) {
         // Sent or received whole before, and unchanged since: the digest is known, so the
-        // bytes only need copying. `io::copy` from a `BufReader` moves them through the
-        // reader's own buffer, as big as the lesson's.
+        // bytes only need sending, which the kernel does from the page cache (`copy_file`).
         Some(md5) => {
-            let mut file = BufReader::with_capacity(BUFFER_SIZE, (&file).take(size));
-            let sent = io::copy(&mut file, conn)?;
-            if sent < size {
-                return Err(io::Error::new(ErrorKind::UnexpectedEof, "the file shrank"));
-            }
+            copy_file(&file, conn, size, &mut |_| {})?;
             md5
         }
         None => {
-            let md5 = send_body(&mut (&file).take(size), conn, size, &mut |_| {})?;
+            let md5 = send_file(&file, conn, size, &mut |_| {})?;
             // Remember it only if the file did not change while it was being read.
             if FileState::of(&file.metadata()?) == state {
                 cache.remember(state, &md5);
@@ -490,7 +485,7 @@ fn put(conn: &mut TcpStream, cx: &Context, name: &str, size: Option<u64>) -> io:
     // ANCHOR_END: put
     // ANCHOR: put_verify
     // A broken connection here returns early: `temp` is dropped, and the partial file with it.
-    let received = receive_body(conn, temp.as_file_mut(), size, &mut |_| {})?;
+    let received = receive_body_hashing_beside(conn, temp.as_file_mut(), size, &mut |_| {})?;
     let trailer = read_header_in_time(conn, settings)?.ok_or_else(|| {
         io::Error::new(
             ErrorKind::UnexpectedEof,

@@ -381,31 +381,6 @@ fn tally_reads_like_ping() {
 
 // ---- Every numeric flag is checked before anything listens ----
 
-/// Runs `lesson-02 ARGS --FLAG=VALUE` and asserts it was refused at start: exit status 2 (a
-/// usage error), nothing on stdout (no `listening on`), and a message naming the flag, the
-/// value and the range. `--flag=value`, so that a value such as `-1` is not read as a flag.
-fn assert_refused(args: &[&str], flag: &str, value: &str, range: &str) {
-    let output = testkit::client(BIN)
-        .args(args)
-        .arg(format!("{flag}={value}"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{flag} {value}: {stdout}{stderr}"
-    );
-    assert_eq!(stdout, "", "{flag} {value}: nothing listens");
-    for said in [
-        format!("invalid value '{value}' for '{flag} <"),
-        range.to_string(),
-    ] {
-        assert!(stderr.contains(&said), "{flag} {value}: {stderr}");
-    }
-}
-
 #[test]
 fn every_numeric_flag_refuses_what_is_out_of_range_before_anything_listens() {
     let server = ["server", "127.0.0.1:0"];
@@ -431,7 +406,7 @@ fn every_numeric_flag_refuses_what_is_out_of_range_before_anything_listens() {
             "1 to 86400000",
         ),
     ] {
-        assert_refused(args, flag, value, range);
+        testkit::assert_flag_refused(BIN, args, flag, value, range);
     }
 }
 

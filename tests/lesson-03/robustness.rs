@@ -2,81 +2,14 @@
 //! process a command leaves behind keeps no thread or pipe of it, and a reply to bytes that
 //! are not text is no larger than they were. Each failure is made, not waited for.
 
-use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::sync::mpsc::Receiver;
-use std::time::Instant;
+use std::process::Command;
 
 use lesson_03::{Limits, communication_loop};
-use testkit::{KillOnDrop, TIMEOUT};
+use testkit::Server;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-03");
-
-/// A server process (killed on drop), with its pid at hand for `/proc`.
-struct Server {
-    process: KillOnDrop,
-    addr: String,
-    stderr: Receiver<String>,
-}
-
-impl Server {
-    fn spawn(mut cmd: Command) -> Server {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("the server starts");
-        let stdout = testkit::lines_of(child.stdout.take().unwrap());
-        let stderr = testkit::lines_of(child.stderr.take().unwrap());
-        let process = KillOnDrop(child);
-        let first = stdout.recv_timeout(TIMEOUT).expect("a `listening on` line");
-        let addr = first.strip_prefix("listening on ").unwrap().to_string();
-        Server {
-            process,
-            addr,
-            stderr,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.process.0.id()
-    }
-
-    fn is_running(&mut self) -> bool {
-        matches!(self.process.0.try_wait(), Ok(None))
-    }
-
-    /// Waits (at most [`TIMEOUT`]) for a line of the server's log that contains `needle`.
-    fn expect_stderr(&self, needle: &str) {
-        let deadline = Instant::now() + TIMEOUT;
-        let mut seen = Vec::new();
-        while let Ok(line) = self
-            .stderr
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            if line.contains(needle) {
-                return;
-            }
-            seen.push(line);
-        }
-        panic!("no log line containing {needle:?}; saw {seen:?}");
-    }
-}
-
-/// The server, started so that no thread it asks for can start.
-///
-/// `RUST_MIN_STACK` is the stack size std gives every new thread. A stack of 2^60 bytes does
-/// not fit in any 64-bit address space that Linux gives a process (47 or 56 bits), so each
-/// `pthread_create` fails with EAGAIN, every time, as root too (which an `RLIMIT_NPROC` would
-/// not achieve: Linux does not apply it to root). Processes still start: `sh` does not care.
-#[cfg(target_os = "linux")]
-fn server_whose_threads_cannot_start() -> Server {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["server", "127.0.0.1:0"])
-        .env("RUST_MIN_STACK", (1u64 << 60).to_string());
-    Server::spawn(cmd)
-}
 
 /// Sends `command` and reads one reply: everything up to and including its last newline.
 fn exchange(conn: &mut TcpStream, command: &[u8]) -> String {
@@ -99,10 +32,10 @@ fn exchange(conn: &mut TcpStream, command: &[u8]) -> String {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thread_that_cannot_start_gets_the_client_an_error_and_the_server_goes_on() {
-    let mut server = server_whose_threads_cannot_start();
+    let mut server = testkit::server_whose_threads_cannot_start(BIN, &["server", "127.0.0.1:0"]);
     for _ in 0..2 {
         // A new connection each time: the server must be back at `accept`, not dead.
-        let mut conn = testkit::connect(&server.addr);
+        let mut conn = testkit::connect(server.addr());
         let reply = exchange(&mut conn, b"echo hi");
         assert!(
             reply.starts_with("[remote shell: could not run the command: cannot start a thread"),
@@ -163,9 +96,9 @@ fn children_of(pid: u32) -> Vec<u32> {
 fn a_process_that_escapes_the_group_keeps_no_thread_or_pipe_of_the_server() {
     let mut cmd = Command::new(BIN);
     cmd.args(["server", "127.0.0.1:0", "--timeout", "1"]);
-    let server = Server::spawn(cmd);
+    let mut server = Server::spawn(cmd);
     let before = threads_and_pipes(server.pid());
-    let mut conn = testkit::connect(&server.addr);
+    let mut conn = testkit::connect(server.addr());
     let mut left_behind = Vec::new();
     for _ in 0..2 {
         // `setsid` puts `sleep` in a session (and a group) of its own, out of reach of the
@@ -192,43 +125,12 @@ fn a_process_that_escapes_the_group_keeps_no_thread_or_pipe_of_the_server() {
     );
 }
 
-/// A connection made of prepared reads; it records every byte written to it.
-struct Script {
-    reads: VecDeque<Vec<u8>>,
-    written: Vec<u8>,
-}
-
-impl Read for Script {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Each prepared read is returned whole (they are at most 1024 bytes), then 0: the end.
-        let Some(chunk) = self.reads.pop_front() else {
-            return Ok(0);
-        };
-        buf[..chunk.len()].copy_from_slice(&chunk);
-        Ok(chunk.len())
-    }
-}
-
-impl Write for Script {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn bytes_that_are_not_text_get_a_short_refusal_not_three_times_their_size() {
     // 63 commands of 1024 bytes of 0xFF, one per read, as a client can send them: 63 KB.
     let requests = vec![vec![0xFFu8; 1024]; 63];
     let sent: usize = requests.iter().map(Vec::len).sum();
-    let mut conn = Script {
-        reads: requests.into(),
-        written: Vec::new(),
-    };
+    let mut conn = testkit::Scripted::new(requests);
     let mut log = Vec::new();
     communication_loop(&mut conn, &Limits::default(), &mut |line| log.push(line)).unwrap();
     // Every command is answered, in one short line that says why it did not run. (Before, the
@@ -250,10 +152,7 @@ fn bytes_that_are_not_text_get_a_short_refusal_not_three_times_their_size() {
 #[test]
 fn text_cut_in_the_middle_of_a_character_is_refused_too() {
     // `你` is three bytes; a read that ends after two of them holds no complete command.
-    let mut conn = Script {
-        reads: VecDeque::from([b"echo \xE4\xBD".to_vec()]),
-        written: Vec::new(),
-    };
+    let mut conn = testkit::Scripted::new([b"echo \xE4\xBD".to_vec()]);
     communication_loop(&mut conn, &Limits::default(), &mut |_| {}).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&conn.written),

@@ -755,58 +755,25 @@ fn the_server_logs_each_step_of_the_exchange() {
 
 // ---- Every numeric flag is checked before the server listens ----
 
-/// Runs `lesson-06 ARGS --FLAG=VALUE` and asserts it was refused at start: exit status 2 (a
-/// usage error), nothing on stdout (no `listening on`), and a message naming the flag, the
-/// value and the range. `--flag=value`, so that a value such as `-1` is not read as a flag.
-fn assert_refused(args: &[&str], flag: &str, value: &str, range: &str) {
-    let output = testkit::client(BIN)
-        .args(args)
-        .arg(format!("{flag}={value}"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{flag} {value}: {stdout}{stderr}"
-    );
-    assert_eq!(stdout, "", "{flag} {value}: nothing listens");
-    for said in [
-        format!("invalid value '{value}' for '{flag} <"),
-        range.to_string(),
-    ] {
-        assert!(stderr.contains(&said), "{flag} {value}: {stderr}");
-    }
-}
-
 #[test]
 fn every_numeric_flag_refuses_what_is_out_of_range_before_the_server_listens() {
     let server = ["server", "127.0.0.1:0"];
     // Port 9 is never reached: the flag is refused before the client connects.
     let client = ["client", "127.0.0.1:9"];
-    let seconds = [
-        "0",
-        "-1",
-        "0.0001",
-        "86400.5",
-        "1e300",
-        "18446744073709551615",
-        "x",
-    ];
+    let seconds = testkit::BAD_SECONDS;
     for (args, flag) in [
         (&server, "--timeout"),
         (&server, "--idle-timeout"),
         (&client, "--read-timeout"),
     ] {
         for value in seconds {
-            assert_refused(args, flag, value, "0.001 to 86400");
+            testkit::assert_flag_refused(BIN, args, flag, value, "0.001 to 86400");
         }
     }
     // 0 used to be taken (a server that sends nothing of any output); more than the client
     // accepts made replies that its own client refuses.
     for value in ["0", "67107841", "18446744073709551615", "-1"] {
-        assert_refused(&server, "--max-output", value, "from 1 to 67107840");
+        testkit::assert_flag_refused(BIN, &server, "--max-output", value, "from 1 to 67107840");
     }
 }
 

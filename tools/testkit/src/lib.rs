@@ -244,6 +244,11 @@ impl Server {
             .unwrap_or_else(|| panic!("the server did not exit within {TIMEOUT:?} of SIGTERM"))
     }
 
+    /// The server's process id (for `/proc/PID/…`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running (it has not crashed or exited).
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -500,6 +505,104 @@ pub fn assert_text_matches(expected: &str, actual: &str) {
         matches(&pattern, &lines),
         "the output does not match the book.\n--- the book shows:\n{expected}\n--- this run printed:\n{actual}"
     );
+}
+
+/// A server started so that no thread it asks for can start, to prove that a failed
+/// `thread::Builder::spawn` costs one client, not the server.
+///
+/// `RUST_MIN_STACK` is the stack size std gives every new thread. A stack of 2^60 bytes fits in
+/// no 64-bit address space that Linux gives a process (47 or 56 bits), so each `pthread_create`
+/// fails with EAGAIN, every time, as root too (which an `RLIMIT_NPROC` would not achieve: Linux
+/// does not apply it to root). Processes still start: `sh` does not care.
+#[cfg(target_os = "linux")]
+pub fn server_whose_threads_cannot_start(bin: impl AsRef<OsStr>, args: &[&str]) -> Server {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env("RUST_MIN_STACK", (1u64 << 60).to_string());
+    Server::spawn(cmd)
+}
+
+/// A connection made of prepared reads, which records every byte written to it: a client
+/// that sends exactly these pieces, in this order, then closes. Each read returns one piece
+/// whole (the caller's buffer must hold it), then 0 for the end of the stream.
+#[derive(Debug, Default)]
+pub struct Scripted {
+    pub reads: std::collections::VecDeque<Vec<u8>>,
+    pub written: Vec<u8>,
+}
+
+impl Scripted {
+    pub fn new(reads: impl IntoIterator<Item = Vec<u8>>) -> Scripted {
+        Scripted {
+            reads: reads.into_iter().collect(),
+            written: Vec::new(),
+        }
+    }
+}
+
+impl Read for Scripted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(piece) = self.reads.pop_front() else {
+            return Ok(0);
+        };
+        buf[..piece.len()].copy_from_slice(&piece);
+        Ok(piece.len())
+    }
+}
+
+impl std::io::Write for Scripted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Values that no duration flag may take (`course_cli::seconds`: 0.001 to 86400): zero, below a
+/// millisecond, over a day, overflowing, and not a number.
+pub const BAD_SECONDS: [&str; 7] = [
+    "0",
+    "-1",
+    "0.0001",
+    "86400.5",
+    "1e300",
+    "18446744073709551615",
+    "x",
+];
+
+/// Runs `BIN ARGS --FLAG=VALUE` and asserts it was refused at start: exit status 2 (a usage
+/// error), nothing on stdout (no `listening on`), and a message that names the flag, the value
+/// and `range`. `--flag=value`, so that a value such as `-1` is not read as a flag.
+#[track_caller]
+pub fn assert_flag_refused(
+    bin: impl AsRef<OsStr>,
+    args: &[&str],
+    flag: &str,
+    value: &str,
+    range: &str,
+) {
+    let output = client(bin)
+        .args(args)
+        .arg(format!("{flag}={value}"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{flag} {value}: {stdout}{stderr}"
+    );
+    assert_eq!(stdout, "", "{flag} {value}: nothing listens");
+    for said in [
+        format!("invalid value '{value}' for '{flag} <"),
+        range.to_string(),
+    ] {
+        assert!(stderr.contains(&said), "{flag} {value}: {stderr}");
+    }
 }
 
 #[cfg(test)]

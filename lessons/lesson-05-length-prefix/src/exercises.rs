@@ -12,7 +12,7 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 
-use lesson_03::{run_command, shell_command};
+use lesson_03::{command_text, run_command, shell_command};
 
 use crate::{MAX_REPLY, ServerConfig};
 
@@ -70,8 +70,8 @@ pub fn write_frame(conn: &mut impl Write, body: &[u8]) -> io::Result<()> {
 
 /// The reply to one command: what lesson 5's server sends for it (chapter 3's limits).
 pub fn run(command: &[u8]) -> Vec<u8> {
-    let command = String::from_utf8_lossy(command);
-    match run_command(shell_command(&command), &ServerConfig::default().limits) {
+    let limits = ServerConfig::default().limits;
+    match command_text(command).and_then(|c| run_command(shell_command(c), &limits)) {
         Ok(outcome) => outcome.output_with_notes(),
         Err(e) => format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
     }

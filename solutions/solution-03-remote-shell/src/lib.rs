@@ -169,10 +169,11 @@ pub fn serve_one_request(mut conn: TcpStream, limits: &Limits) -> io::Result<()>
         conn.write_all(format!("{refusal}\n").as_bytes())?;
         return Err(io::Error::new(ErrorKind::InvalidData, refusal));
     }
-    // Why lossy: `shell_command` takes text. A byte that is not UTF-8 becomes `�` instead of
-    // failing the whole request, as in the lesson's `communication_loop`.
-    let script = String::from_utf8_lossy(&request);
-    let reply = match run_command(shell_command(&script), limits) {
+    // Why `command_text`: `shell_command` takes text, and the lesson's `communication_loop`
+    // refuses bytes that are not UTF-8 the same way, in one short line (a lossy conversion
+    // would run them, and the shell would repeat each as a three-byte `�`).
+    let ran = lesson_03::command_text(&request).and_then(|s| run_command(shell_command(s), limits));
+    let reply = match ran {
         Ok(outcome) => outcome.reply(),
         Err(e) => format!("[remote shell: could not run the command: {e}]\n").into_bytes(),
     };

@@ -7,6 +7,8 @@
 //!
 //! Servers are always started on `127.0.0.1:0`; the real port comes from their first stdout line.
 
+pub mod chat;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;

@@ -25,8 +25,8 @@
 //!
 //! Every wait has a deadline: a phase that fails says how in the table's notes and the run goes
 //! on. The table (Markdown) and the machine line go to stdout, and to
-//! `target/chat-bench/table.md` (the book's `part2-bench-table.md` is a copy), progress to
-//! stderr. The benchmark raises its open-file limit (soft, within the hard limit; the servers
+//! `target/chat-bench/table.md`; `tools/chat-bench/table.md`, which the book shows, is a copy
+//! of one full run. Progress goes to stderr. The benchmark raises its open-file limit (soft, within the hard limit; the servers
 //! inherit it) and says so when the hard limit is too low for a count.
 //!
 //! Environment: `CHAT_BENCH_COUNTS=100,1000` (a quick run), `CHAT_BENCH_MESSAGES=100`,
@@ -741,12 +741,37 @@ fn goal_cell(r: &Row) -> String {
     }
 }
 
-fn table(rows: &[Row], notes: &[String], machine: &str, s: &Settings) -> String {
+/// The table, in full for the terminal, or `compact` for the book (a page is narrower than a
+/// terminal): no descriptors (about one per client), no cut-off count (stated in the notes when
+/// not 0), no goal column (the chapters say it), and shorter server names.
+fn table(rows: &[Row], notes: &[String], machine: &str, s: &Settings, compact: bool) -> String {
+    // (header, right-aligned, in the compact table)
+    let columns: [(&str, bool, bool); 13] = [
+        ("server", false, true),
+        ("clients", true, true),
+        ("joins settled", true, true),
+        ("RSS / conn", true, true),
+        ("threads", true, true),
+        ("fds", true, false),
+        ("one to all p50", true, true),
+        ("p99", true, true),
+        ("CPU / message: server, clients", true, true),
+        ("deliveries/s (burst)", true, true),
+        ("cut off", true, false),
+        ("goal ≤ 4 KiB, p99 ≤ 50 ms", false, false),
+        ("notes", false, true),
+    ];
+    let shown = |i: usize| !compact || columns[i].2;
     let mut out = String::new();
-    out.push_str(
-        "| server | clients | joins settled | RSS / conn | threads | fds | one to all p50 | p99 | CPU / message: server, clients | deliveries/s (burst) | cut off | goal ≤ 4 KiB, p99 ≤ 50 ms | notes |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n",
-    );
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for (i, (name, right, _)) in columns.iter().enumerate() {
+        if shown(i) {
+            header.push_str(&format!(" {name} |"));
+            rule.push_str(if *right { "---:|" } else { "---|" });
+        }
+    }
+    out.push_str(&format!("{header}\n{rule}\n"));
     let mut footnotes = Vec::new();
     for r in rows {
         let mut refs = Vec::new();
@@ -765,9 +790,18 @@ fn table(rows: &[Row], notes: &[String], machine: &str, s: &Settings) -> String 
                 format!("{} (partial)", thousands(v))
             }
         });
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            r.server,
+        let name = if compact {
+            // "lesson-09 (event loop, poll)" -> "9 (poll)"
+            r.server
+                .trim_start_matches("lesson-")
+                .trim_start_matches('0')
+                .replace("event loop, ", "")
+                .replace(" (reference)", "")
+        } else {
+            r.server.clone()
+        };
+        let cells: [String; 13] = [
+            name,
             thousands(r.clients as f64),
             r.joins_secs
                 .map_or("failed".into(), |v| format!("{v:.2} s")),
@@ -790,7 +824,14 @@ fn table(rows: &[Row], notes: &[String], machine: &str, s: &Settings) -> String 
             r.cut_off.map_or("—".into(), |v| v.to_string()),
             goal_cell(r),
             refs.join(" "),
-        ));
+        ];
+        out.push('|');
+        for (i, cell) in cells.iter().enumerate() {
+            if shown(i) {
+                out.push_str(&format!(" {cell} |"));
+            }
+        }
+        out.push('\n');
     }
     out.push('\n');
     out.push_str(&format!(
@@ -810,7 +851,8 @@ fn table(rows: &[Row], notes: &[String], machine: &str, s: &Settings) -> String 
         thread::available_parallelism().map_or(0, |n| n.get()),
     ));
     for (i, note) in footnotes.iter().enumerate() {
-        out.push_str(&format!("[{}] {note}\n", i + 1));
+        // A list, so that Markdown keeps one note per line.
+        out.push_str(&format!("- [{}] {note}\n", i + 1));
     }
     if !footnotes.is_empty() {
         out.push('\n');
@@ -960,14 +1002,16 @@ fn full_run() -> ExitCode {
         started.elapsed().as_secs_f64()
     ));
     let machine = machine_line(limits, &load_start);
-    let text = table(&rows, &notes, &machine, &settings);
-    print!("{text}");
-    // The book shows this file as it is (book/src/part2-bench-table.md is a copy of it), so
+    print!("{}", table(&rows, &notes, &machine, &settings, false));
+    // The book shows this file as it is (tools/chat-bench/table.md is a copy of it), so
     // the figures in the chapters are the ones a run printed, not figures typed in.
     let file = settings.logs.join("table.md");
     match fs::write(
         &file,
-        format!("{text}\nCommand: `cargo bench -p chat-bench`.\n"),
+        format!(
+            "{}\nCommand: `cargo bench -p chat-bench`.\n",
+            table(&rows, &notes, &machine, &settings, true)
+        ),
     ) {
         Ok(()) => println!("\nThe table is also in {}.", file.display()),
         Err(e) => eprintln!("chat-bench: cannot write {}: {e}", file.display()),
@@ -1003,7 +1047,7 @@ fn smoke_run() -> ExitCode {
     let limits = raise_nofile(20 + FD_SLACK);
     let rows = run_all(&servers, &[20], limits, &settings, &mut notes);
     let machine = machine_line(limits, &load_start);
-    print!("{}", table(&rows, &notes, &machine, &settings));
+    print!("{}", table(&rows, &notes, &machine, &settings, false));
     let mut failed = Vec::new();
     for r in &rows {
         let ok = r.joins_secs.is_some()

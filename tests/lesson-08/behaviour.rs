@@ -7,7 +7,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
-use testkit::chat::{ChatClient, WELCOME};
+use testkit::chat::scenario::{bystanders, still_chatting};
+use testkit::chat::{ChatClient, WELCOME, scenario};
 use testkit::{Server, TIMEOUT};
 
 #[path = "common.rs"]
@@ -16,9 +17,7 @@ mod common;
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-08");
 
 fn server(extra: &[&str]) -> Server {
-    let mut args = vec!["server", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Server::start(BIN, &args)
+    testkit::chat::server(BIN, extra)
 }
 
 /// How many bytes wait to be read on `conn`, without waiting for any.
@@ -72,257 +71,77 @@ fn with_a_thread_per_client_a_silent_client_blocks_nobody() {
     let server = server(&[]);
     let mut silent = ChatClient::connect(server.addr());
     silent.expect(WELCOME);
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    let mut carol = ChatClient::join(server.addr(), "carol");
-    bob.expect("* carol joined");
-    bob.send("hello?");
-    carol.expect("bob: hello?");
+    let (mut x, mut y) = bystanders(server.addr());
+    still_chatting(&mut x, &mut y, "hello?");
 }
+
+// The protocol: each scenario is written once, in `testkit::chat::scenario`, for every server
+// of Part II.
 
 #[test]
 fn welcome_name_hello_and_joined_byte_for_byte() {
-    let server = server(&[]);
-    let mut alice = testkit::connect(server.addr());
-    alice.write_all(b"  alice  \r\n").unwrap();
-    let got = testkit::read_at_least(&mut alice, 54);
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        "* welcome; send your name\n* hello alice; others here: 0\n"
-    );
-    let mut bob = ChatClient::connect(server.addr());
-    bob.expect(WELCOME);
-    bob.send("bob");
-    bob.expect("* hello bob; others here: 1");
-    assert_eq!(
-        String::from_utf8_lossy(&testkit::read_at_least(&mut alice, 13)),
-        "* bob joined\n"
-    );
+    scenario::welcome_name_hello_and_joined_byte_for_byte(server);
 }
 
 #[test]
 fn bad_and_taken_names_are_refused_and_the_client_may_try_again() {
-    let server = server(&[]);
-    let _alice = ChatClient::join(server.addr(), "alice");
-    let mut other = ChatClient::connect(server.addr());
-    other.expect(WELCOME);
-    let bad = "* bad name: use 1 to 32 letters, digits, '_', '-' or '.'";
-    for name in ["", "two words", "é", "a/b", &"x".repeat(33)] {
-        other.send(name);
-        other.expect(bad);
-    }
-    other.send_bytes(b"\xff\xfe\n");
-    other.expect(bad);
-    other.send("alice");
-    other.expect("* name taken: alice");
-    let longest = "A-z_0.9".repeat(4) + "abcd";
-    assert_eq!(longest.len(), 32);
-    other.send(&longest);
-    other.expect(&format!("* hello {longest}; others here: 1"));
+    scenario::bad_and_taken_names_are_refused_and_the_client_may_try_again(server);
 }
 
 #[test]
-fn lines_go_to_every_other_client_as_sent_in_order_without_echo() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    let mut carol = ChatClient::join(server.addr(), "carol");
-    alice.expect("* bob joined");
-    alice.expect("* carol joined");
-    bob.expect("* carol joined");
-    // Not trimmed; `\r\n` counts as `\n`; an empty line says nothing.
-    alice.send_bytes(b"  spaced out  \r\n\n\r\n");
-    for _ in 0..200 {
-        alice.send_bytes(b"");
-    }
-    let many: String = (0..200).map(|i| format!("line {i}\n")).collect();
-    alice.send_bytes(many.as_bytes());
-    for receiver in [&mut bob, &mut carol] {
-        receiver.expect("alice:   spaced out  ");
-        for i in 0..200 {
-            receiver.expect(&format!("alice: line {i}"));
-        }
-    }
-    // No echo: alice's next line is bob's, not one of her own.
-    bob.send("got them");
-    alice.expect("bob: got them");
+fn lines_go_to_every_other_client_as_sent_without_echo() {
+    scenario::lines_reach_every_other_client_as_sent_without_echo(server);
+}
+
+#[test]
+fn lines_from_one_sender_go_out_in_order() {
+    scenario::one_sender_s_lines_arrive_in_order(server);
+}
+
+#[test]
+fn a_leave_is_announced_and_the_name_is_free_again() {
+    scenario::a_leave_is_announced_and_the_name_is_free_again(server);
 }
 
 #[test]
 fn a_line_that_is_not_utf8_is_dropped_and_its_sender_stays() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    bob.send_bytes(b"caf\xe9\n");
-    bob.expect("* not UTF-8; line dropped");
-    bob.send("café");
-    alice.expect("bob: café");
+    scenario::a_line_that_is_not_utf8_is_dropped_and_its_sender_stays(server);
 }
 
 #[test]
 fn a_line_over_1024_bytes_ends_the_client_as_soon_as_byte_1025_comes() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    // 1024 bytes and `\r\n` is still a line.
-    let longest = "y".repeat(1024);
-    bob.send_bytes(format!("{longest}\r\n").as_bytes());
-    alice.expect(&format!("bob: {longest}"));
-    // 1025 bytes and no newline: the server does not wait for one.
-    bob.send_bytes("z".repeat(1025).as_bytes());
-    assert_eq!(
-        bob.expect_closed(),
-        ["* line too long (over 1024 bytes); bye"]
-    );
-    alice.expect("* bob left");
+    scenario::a_line_of_1024_bytes_is_delivered_and_byte_1025_ends_the_client(server);
 }
 
 #[test]
 fn the_name_line_has_the_same_cap() {
-    let server = server(&[]);
-    let mut client = ChatClient::connect(server.addr());
-    client.expect(WELCOME);
-    client.send_bytes("n".repeat(1025).as_bytes());
-    assert_eq!(
-        client.expect_closed(),
-        ["* line too long (over 1024 bytes); bye"]
-    );
+    scenario::the_name_line_has_the_same_cap(server);
 }
 
 #[test]
 fn a_client_without_a_name_in_time_is_told_and_closed() {
-    let mut server = server(&["--name-timeout", "0.3"]);
-    let mut client = ChatClient::connect(server.addr());
-    client.expect(WELCOME);
-    client.send("bad name"); // a bad name does not restart the clock
-    let lines = client.expect_closed();
-    assert_eq!(
-        lines,
-        [
-            "* bad name: use 1 to 32 letters, digits, '_', '-' or '.'",
-            "* no name in time; bye"
-        ]
-    );
-    server.expect_stderr("no name in time");
+    scenario::a_name_must_come_in_time(server);
 }
 
 #[test]
 fn a_full_server_says_so_and_closes_and_a_slot_frees_when_a_client_leaves() {
-    let mut server = server(&["--max-clients", "2"]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let unnamed = ChatClient::connect(server.addr()); // a connection counts, named or not
-    let mut third = ChatClient::connect(server.addr());
-    assert_eq!(
-        third.expect_closed(),
-        ["* server full (2 clients); try later"]
-    );
-    drop(unnamed);
-    // The slot is free once the server has seen the leave and closed the connection: until
-    // then a new client is refused, after that it is welcome. Wait for that, bounded.
+    let mut server = scenario::a_full_server_says_so_and_closes_and_a_place_comes_back(server);
     server.expect_stderr("went before joining");
-    let deadline = Instant::now() + TIMEOUT;
-    let mut bob = loop {
-        let mut next = ChatClient::connect(server.addr());
-        let first = next.line();
-        if first == WELCOME {
-            next.send("bob");
-            next.expect("* hello bob; others here: 1");
-            break next;
-        }
-        assert_eq!(first, "* server full (2 clients); try later");
-        assert!(Instant::now() < deadline, "the slot was not freed");
-    };
-    alice.expect("* bob joined");
-    bob.send("in");
-    alice.expect("bob: in");
-}
-
-#[test]
-fn a_leave_is_announced_and_queued_lines_are_sent_before_the_close() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    // `printf 'bob\n' | client`: bob's hello comes though his input has already ended.
-    let out = testkit::stdout_on_success(
-        testkit::client(BIN)
-            .args(["client", server.addr()])
-            .write_stdin("bob\nhi\n"),
-    );
-    assert_eq!(out, format!("{WELCOME}\n* hello bob; others here: 1\n"));
-    alice.expect("* bob joined");
-    alice.expect("bob: hi");
-    alice.expect("* bob left");
 }
 
 #[test]
 fn the_client_sends_its_name_and_prints_every_line() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let out = testkit::stdout_on_success(
-        testkit::client(BIN)
-            .args(["client", server.addr(), "--name", "bob"])
-            .write_stdin("hello\n\nquit\nnot sent\n"),
-    );
-    assert_eq!(out, format!("{WELCOME}\n* hello bob; others here: 1\n"));
-    alice.expect("* bob joined");
-    alice.expect("bob: hello");
-    alice.expect("* bob left");
+    scenario::the_client_sends_its_lines_and_prints_every_line(BIN, server);
 }
 
 #[test]
 fn joins_and_leaves_are_announced_only_while_the_room_has_at_most_100() {
-    let mut server = server(&[]);
-    let mut first = ChatClient::join(server.addr(), "c1");
-    let mut others: Vec<ChatClient> = (2..=100)
-        .map(|i| ChatClient::join(server.addr(), &format!("c{i}")))
-        .collect();
-    for i in 2..=100 {
-        first.expect(&format!("* c{i} joined"));
-    }
-    // The 101st: told the count, not announced. Its first line reaches c1 next.
-    let mut extra = ChatClient::connect(server.addr());
-    extra.expect(WELCOME);
-    extra.send("c101");
-    extra.expect("* hello c101; others here: 100");
-    extra.send("hi");
-    first.expect("c101: hi");
-    // A leave from 101 is not announced; from 100 it is.
-    drop(extra);
-    server.expect_stderr("c101 left");
-    let mut last = others.pop().unwrap();
-    last.finish();
-    last.expect_closed();
-    first.expect("* c100 left");
+    scenario::joins_and_leaves_are_announced_only_while_the_room_has_at_most_100(server);
 }
 
 #[test]
 fn sigterm_tells_every_client_after_its_queued_lines_then_stopped() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    let mut carol = ChatClient::join(server.addr(), "carol");
-    let mut unnamed = ChatClient::connect(server.addr());
-    unnamed.expect(WELCOME);
-    for line in ["* bob joined", "* carol joined"] {
-        alice.expect(line);
-    }
-    bob.expect("* carol joined");
-    // 50 lines for alice and carol; once carol has them all, alice's are all queued (one
-    // broadcast puts a line into every outbox under one lock), unread.
-    for i in 0..50 {
-        bob.send(&format!("m{i}"));
-    }
-    for i in 0..50 {
-        carol.expect(&format!("bob: m{i}"));
-    }
-    let stdout = sigterm(server);
-    let mut expected: Vec<String> = (0..50).map(|i| format!("bob: m{i}")).collect();
-    expected.push("* server shutting down".into());
-    assert_eq!(alice.expect_closed(), expected);
-    for client in [&mut bob, &mut carol, &mut unnamed] {
-        assert_eq!(client.expect_closed(), ["* server shutting down"]);
-    }
-    assert_eq!(stdout, "stopped");
+    scenario::sigterm_tells_every_client_after_its_queued_lines_then_stopped(server);
 }
 
 #[test]
@@ -360,15 +179,6 @@ fn sigterm_with_a_client_that_does_not_read_exits_within_the_grace() {
     server.expect_stderr("grace period over");
     let status = server.terminate();
     assert!(status.success(), "the server exited with {status}");
-}
-
-/// SIGTERM, then the server's last stdout line; the server must exit 0 (within the bound of
-/// `Server::terminate`, which sends a second SIGTERM that a stopping server ignores).
-fn sigterm(mut server: Server) -> String {
-    let line = sigterm_keep(&mut server);
-    let status = server.terminate();
-    assert!(status.success(), "the server exited with {status}");
-    line
 }
 
 /// SIGTERM, and the next stdout line, keeping the server (its stderr) for the test.

@@ -2,114 +2,43 @@
 //! that never ends, a reset in the middle of a line, silence, a reader that stops reading, bad
 //! flags, a thread that cannot start, and a cap on clients above what the system allows.
 
-use testkit::chat::{ChatClient, WELCOME};
+use testkit::chat::scenario::{bystanders, still_chatting};
+use testkit::chat::{ChatClient, scenario};
 use testkit::{BAD_SECONDS, Server};
-
-#[path = "common.rs"]
-mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-08");
 
 fn server(extra: &[&str]) -> Server {
-    let mut args = vec!["server", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Server::start(BIN, &args)
+    testkit::chat::server(BIN, extra)
 }
+
+// The scenarios every server of Part II must pass are written once, in `testkit::chat::scenario`.
 
 #[test]
 fn garbage_gets_a_notice_and_the_room_goes_on() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut mallory = ChatClient::join(server.addr(), "mallory");
-    alice.expect("* mallory joined");
-    let garbage: Vec<u8> = (0u8..=255).filter(|&b| b != b'\n').collect();
-    mallory.send_bytes(&[garbage.as_slice(), b"\n"].concat());
-    mallory.expect("* not UTF-8; line dropped");
-    // NUL and control bytes are valid UTF-8: passed on as sent, the protocol's only rule.
-    mallory.send_bytes(b"\x00\x01\x1b[2J\n");
-    alice.expect("mallory: \u{0}\u{1}\u{1b}[2J");
-    alice.send("still here");
-    mallory.expect("alice: still here");
+    scenario::garbage_costs_its_sender_nothing_more_than_notices(server);
 }
 
 #[test]
 fn a_line_that_never_ends_costs_its_sender_the_connection_not_the_server_its_memory() {
-    let mut server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut flood = ChatClient::join(server.addr(), "flood");
-    alice.expect("* flood joined");
-    // A megabyte without a newline: refused after 1025 bytes. The rest may meet a closed
-    // socket, which is the sender's problem.
-    let mut stream = flood.stream().try_clone().unwrap();
-    let _ = std::io::Write::write_all(&mut stream, &vec![b'a'; 1 << 20]);
-    let lines = flood.expect_closed();
-    assert!(
-        lines.is_empty() || lines == ["* line too long (over 1024 bytes); bye"],
-        "{lines:?}"
-    );
-    alice.expect("* flood left");
-    let line = server.expect_stderr("flood left");
-    assert!(line.len() < 200, "the log line is short: {line}");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    bob.send("after");
-    alice.expect("* bob joined");
-    alice.expect("bob: after");
+    scenario::an_endless_line_is_cut_at_1025_bytes_while_others_chat(server);
 }
 
 #[test]
 fn a_reset_in_the_middle_of_a_line_is_a_leave() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    bob.send_bytes(b"half a li");
-    testkit::reset(bob.into_stream());
-    alice.expect("* bob left");
-    let mut carol = ChatClient::join(server.addr(), "carol");
-    carol.send("hi");
-    alice.expect("* carol joined");
-    alice.expect("carol: hi");
+    scenario::a_reset_in_the_middle_of_a_line_is_a_leave(server);
 }
 
 #[test]
 fn silent_clients_hold_no_one_and_lose_their_slot_after_the_name_timeout() {
-    let server = server(&["--name-timeout", "0.5", "--max-clients", "3"]);
-    let mut silent = ChatClient::connect(server.addr());
-    silent.expect(WELCOME);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    bob.send("the silent one holds nothing up");
-    alice.expect("bob: the silent one holds nothing up");
-    assert_eq!(silent.expect_closed(), ["* no name in time; bye"]);
+    scenario::a_silent_client_holds_nothing_up_and_loses_its_place(server);
 }
 
 #[test]
 fn a_reader_that_stops_reading_is_disconnected_and_the_others_keep_chatting() {
-    let mut server = server(&[]);
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    let mut carol = ChatClient::join(server.addr(), "carol");
-    bob.expect("* carol joined");
-    let slow = common::join_and_stop_reading(server.socket_addr(), "slow");
-    bob.expect("* slow joined");
-    carol.expect("* slow joined");
-    // Bob talks, carol reads every line as it comes: neither waits for slow. Once slow's
-    // kernel buffers and its 1000-line outbox are full, the next line disconnects it.
-    let (sent, notices) = common::talk_until_notice(&mut bob, &mut carol);
-    assert_eq!(notices, ["* slow left"]);
-    assert!(
-        sent > lesson_08::OUTBOX_LIMIT,
-        "slow left after {sent} lines"
-    );
-    bob.expect("* slow left");
+    assert_eq!(lesson_08::OUTBOX_LIMIT, scenario::WAITING_LIMIT);
+    let mut server = scenario::a_reader_that_stops_is_dropped_after_1000_waiting_messages(server);
     server.expect_stderr("slow left (too slow: 1000 lines waiting)");
-    // slow's connection is closed: what it can still read ends, without a hang.
-    let mut slow = std::io::BufReader::new(slow);
-    let mut rest = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut slow, &mut rest);
-    // And the room goes on.
-    carol.send("bye slow");
-    bob.expect("carol: bye slow");
 }
 
 #[test]
@@ -172,11 +101,8 @@ fn a_cap_beyond_the_system_s_memory_mappings_is_lowered_with_a_warning() {
         "warning: --max-clients 100000 lowered to {allowed}:"
     ));
     // The same server still serves.
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    bob.send("hi");
-    alice.expect("bob: hi");
+    let (mut x, mut y) = bystanders(server.addr());
+    still_chatting(&mut x, &mut y, "hi");
 }
 
 /// A server with no file descriptor to spare still stops on SIGTERM, and tells its clients.

@@ -10,16 +10,14 @@ use bytes::BytesMut;
 use lesson_10::{LineCodec, LineError, MAX_LINE};
 use predicates::prelude::*;
 use predicates::str::contains;
-use testkit::chat::{ChatClient, WELCOME};
-use testkit::{BAD_SECONDS, Server, TIMEOUT};
+use testkit::chat::{ChatClient, WELCOME, scenario};
+use testkit::{BAD_SECONDS, Server};
 use tokio_util::codec::Decoder;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-10");
 
 fn server(extra: &[&str]) -> Server {
-    let mut args = vec!["server", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Server::start(BIN, &args)
+    testkit::chat::server(BIN, extra)
 }
 
 // ---- The codec, without a socket ----
@@ -128,233 +126,74 @@ fn tokio_utils_lines_codec_differs_from_the_protocol_in_three_ways() {
 
 // ---- The protocol, over TCP ----
 
+// Each scenario is written once, in `testkit::chat::scenario`, for every server of Part II.
+
+#[test]
+fn welcome_name_hello_and_joined_byte_for_byte() {
+    scenario::welcome_name_hello_and_joined_byte_for_byte(server);
+}
+
 #[test]
 fn a_message_reaches_every_other_named_client_and_not_its_sender() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::connect(server.addr());
-    bob.expect(WELCOME);
-    bob.send("bob");
-    bob.expect("* hello bob; others here: 1");
-    alice.expect("* bob joined");
-    let mut carol = ChatClient::join(server.addr(), "carol");
-    alice.expect("* carol joined");
-    bob.expect("* carol joined");
-    alice.send("hi all");
-    bob.expect("alice: hi all");
-    carol.expect("alice: hi all");
-    // No echo: alice's next line is bob's, not her own.
-    bob.send("  spaces kept  ");
-    alice.expect("bob:   spaces kept  ");
-    carol.expect("bob:   spaces kept  ");
+    scenario::lines_reach_every_other_client_as_sent_without_echo(server);
 }
 
 #[test]
 fn messages_from_one_sender_arrive_in_the_order_sent() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    let all: String = (0..500).map(|i| format!("line {i}\n")).collect();
-    alice.send_bytes(all.as_bytes());
-    for i in 0..500 {
-        bob.expect(&format!("alice: line {i}"));
-    }
+    scenario::one_sender_s_lines_arrive_in_order(server);
 }
 
 #[test]
 fn a_bad_name_or_a_taken_one_gets_a_reason_and_another_try() {
-    let server = server(&[]);
-    let _alice = ChatClient::join(server.addr(), "alice");
-    let mut c = ChatClient::connect(server.addr());
-    c.expect(WELCOME);
-    let bad = "* bad name: use 1 to 32 letters, digits, '_', '-' or '.'";
-    for name in ["", "   ", "two words", "é", "a/b", &"x".repeat(33)] {
-        c.send(name);
-        c.expect(bad);
-    }
-    c.send_bytes(b"\xff\xfe\n");
-    c.expect(bad);
-    c.send("alice");
-    c.expect("* name taken: alice");
-    // Trimmed, and 32 characters are fine.
-    let long = "A-b_c.0123456789012345678901234z";
-    assert_eq!(long.len(), 32);
-    c.send(&format!("  {long}\t\r"));
-    c.expect(&format!("* hello {long}; others here: 1"));
+    scenario::bad_and_taken_names_are_refused_and_the_client_may_try_again(server);
 }
 
 #[test]
 fn a_name_that_does_not_come_in_time_costs_the_connection() {
-    let mut server = server(&["--name-timeout", "0.3"]);
-    let mut silent = ChatClient::connect(server.addr());
-    silent.expect(WELCOME);
-    assert_eq!(silent.expect_closed(), ["* no name in time; bye"]);
+    let mut server = scenario::a_name_must_come_in_time(server);
     server.expect_stderr("sent no name in time");
-    // Bad names do not extend the deadline.
-    let mut trying = ChatClient::connect(server.addr());
-    trying.expect(WELCOME);
-    trying.send("no good");
-    let lines = trying.expect_closed();
-    assert_eq!(
-        lines.last().map(String::as_str),
-        Some("* no name in time; bye")
-    );
 }
 
 #[test]
 fn empty_lines_are_skipped_and_lines_that_are_not_utf8_are_refused_to_their_sender() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    alice.send_bytes(b"\n\r\n\xc3\x28\nstill here\r\n");
-    alice.expect("* not UTF-8; line dropped");
-    bob.expect("alice: still here");
-    // Bob got nothing for the empty lines nor the bad one: his next line is the next message.
-    alice.send("next");
-    bob.expect("alice: next");
+    scenario::a_line_that_is_not_utf8_is_dropped_and_its_sender_stays(server);
 }
 
 #[test]
 fn a_line_of_1025_bytes_disconnects_its_sender_and_1024_are_delivered() {
-    let mut server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    let fits = "y".repeat(MAX_LINE);
-    alice.send(&format!("{fits}\r"));
-    bob.expect(&format!("alice: {fits}"));
-    // No newline: the server must not wait for one.
-    alice.send_bytes(&[b'z'; MAX_LINE + 1]);
-    assert_eq!(
-        alice.expect_closed(),
-        ["* line too long (over 1024 bytes); bye"]
-    );
-    bob.expect("* alice left");
-    let said = server.expect_stderr("alice left");
-    assert!(!said.contains("zzzz"), "the log repeats the line: {said}");
+    assert_eq!(MAX_LINE, 1024);
+    scenario::a_line_of_1024_bytes_is_delivered_and_byte_1025_ends_the_client(server);
 }
 
 #[test]
 fn an_over_long_line_is_refused_while_waiting_for_the_name_too() {
-    let server = server(&[]);
-    let mut c = ChatClient::connect(server.addr());
-    c.expect(WELCOME);
-    c.send_bytes(&[b'n'; 5000]);
-    assert_eq!(
-        c.expect_closed(),
-        ["* line too long (over 1024 bytes); bye"]
-    );
+    scenario::the_name_line_has_the_same_cap(server);
 }
 
 #[test]
 fn leaving_is_announced_and_the_name_is_free_again() {
-    let server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    bob.finish();
-    assert_eq!(bob.expect_closed(), Vec::<String>::new());
-    alice.expect("* bob left");
-    let _bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
+    scenario::a_leave_is_announced_and_the_name_is_free_again(server);
 }
 
 #[test]
 fn at_end_of_stream_what_was_queued_is_sent_before_the_close() {
-    let server = server(&[]);
-    // `printf 'alice\n' | client`: the hello line always arrives.
-    testkit::client(BIN)
-        .args(["client", server.addr()])
-        .write_stdin("alice\n")
-        .assert()
-        .success()
-        .stdout(format!("{WELCOME}\n* hello alice; others here: 0\n"));
-    // With --name, the name first, then each line; the last one reaches bob before the close.
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    testkit::client(BIN)
-        .args(["client", server.addr(), "--name", "carol"])
-        .write_stdin("one\ntwo\nquit\nnot sent\n")
-        .assert()
-        .success()
-        .stdout(format!("{WELCOME}\n* hello carol; others here: 1\n"));
-    for line in ["* carol joined", "carol: one", "carol: two", "* carol left"] {
-        bob.expect(line);
-    }
+    scenario::the_client_sends_its_lines_and_prints_every_line(BIN, server);
 }
 
 #[test]
 fn joins_and_leaves_are_announced_only_while_the_room_is_small() {
-    let server = server(&[]);
-    let mut first = ChatClient::join(server.addr(), "c0");
-    let mut others = Vec::new();
-    for i in 1..100 {
-        others.push(ChatClient::join(server.addr(), &format!("c{i}")));
-        first.expect(&format!("* c{i} joined"));
-    }
-    // The 101st: the room would have 101 named clients, so no announcement.
-    let mut last = ChatClient::connect(server.addr());
-    last.expect(WELCOME);
-    last.send("c100");
-    last.expect("* hello c100; others here: 100");
-    // A leave from a room of 101: not announced either. Then c0 hears the next message.
-    drop(others.pop());
-    last.send("after");
-    first.expect("c100: after");
-    // Now the room has 100: a leave is announced.
-    drop(others.pop());
-    first.expect("* c98 left");
+    scenario::joins_and_leaves_are_announced_only_while_the_room_has_at_most_100(server);
 }
 
 #[test]
 fn over_the_cap_a_client_is_told_and_closed_and_a_place_comes_back() {
-    let mut server = server(&["--max-clients", "2"]);
-    let _a = ChatClient::join(server.addr(), "a");
-    let mut unnamed = ChatClient::connect(server.addr());
-    unnamed.expect(WELCOME);
-    let mut third = ChatClient::connect(server.addr());
-    assert_eq!(
-        third.expect_closed(),
-        ["* server full (2 clients); try later"]
-    );
+    let mut server = scenario::a_full_server_says_so_and_closes_and_a_place_comes_back(server);
     server.expect_stderr("refused: the server is full");
-    unnamed.finish();
-    unnamed.expect_closed();
-    // The place is free once the server has seen the close: try until it is.
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let mut c = ChatClient::connect(server.addr());
-        if c.line() == WELCOME.trim_end_matches('\n') {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the place never came back");
-    }
 }
 
 #[test]
 fn sigterm_tells_every_client_then_stops() {
-    let mut server = server(&[]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    let mut unnamed = ChatClient::connect(server.addr());
-    unnamed.expect(WELCOME);
-    // Queued before the signal: delivered before the last line.
-    alice.send("last words");
-    bob.expect("alice: last words");
-    let stdout_after = {
-        let pid = server.pid();
-        // SAFETY: kill(2) on a child we own.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-        server.expect_stdout_line()
-    };
-    for c in [&mut alice, &mut bob, &mut unnamed] {
-        assert_eq!(c.expect_closed(), ["* server shutting down"]);
-    }
-    assert_eq!(stdout_after, "stopped");
-    let status = server.terminate();
-    assert!(status.success(), "{status:?}");
+    scenario::sigterm_tells_every_client_after_its_queued_lines_then_stopped(server);
 }
 
 #[test]
@@ -392,18 +231,9 @@ fn a_client_that_reads_nothing_delays_the_stop_by_the_grace_at_most() {
 
 #[test]
 fn more_worker_threads_serve_the_same_protocol() {
-    let server = server(&["--threads", "2"]);
-    let mut alice = ChatClient::join(server.addr(), "alice");
-    let mut bob = ChatClient::join(server.addr(), "bob");
-    alice.expect("* bob joined");
-    for i in 0..200 {
-        bob.send(&format!("b{i}"));
-    }
-    for i in 0..200 {
-        alice.expect(&format!("bob: b{i}"));
-    }
-    drop(bob);
-    alice.expect("* bob left");
+    let on_two_threads = |extra: &[&str]| server(&[&["--threads", "2"], extra].concat());
+    scenario::one_sender_s_lines_arrive_in_order(on_two_threads);
+    scenario::a_leave_is_announced_and_the_name_is_free_again(on_two_threads);
 }
 
 #[test]

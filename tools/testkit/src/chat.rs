@@ -8,10 +8,18 @@
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 
-use crate::connect;
+use crate::{Server, TIMEOUT, connect};
+
+pub mod scenario;
 
 /// The server's first line to every client it accepts.
 pub const WELCOME: &str = "* welcome; send your name";
+
+/// Starts `bin server 127.0.0.1:0 EXTRA…`, a chat server of Part II on a port from the OS,
+/// owned by the returned [`Server`] (killed on drop).
+pub fn server(bin: &str, extra: &[&str]) -> Server {
+    Server::start(bin, &[&["server", "127.0.0.1:0"], extra].concat())
+}
 
 /// One client of a chat server, as a test drives it.
 #[derive(Debug)]
@@ -28,6 +36,32 @@ impl ChatClient {
         ChatClient {
             name: String::new(),
             reader: BufReader::new(connect(addr)),
+        }
+    }
+
+    /// Connects with a receive buffer of `bytes` (set before connecting, so that the window
+    /// it offers is small from the start), and returns before reading anything: for a client
+    /// that is to stop reading, and fill up after a few KiB.
+    pub fn connect_with_receive_buffer(addr: &str, bytes: usize) -> ChatClient {
+        let to: std::net::SocketAddr = addr
+            .parse()
+            .unwrap_or_else(|_| panic!("{addr:?} is not a socket address"));
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(to),
+            socket2::Type::STREAM,
+            None,
+        )
+        .unwrap();
+        socket.set_recv_buffer_size(bytes).unwrap();
+        socket
+            .connect_timeout(&to.into(), TIMEOUT)
+            .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        let stream: TcpStream = socket.into();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+        ChatClient {
+            name: String::new(),
+            reader: BufReader::new(stream),
         }
     }
 

@@ -451,6 +451,9 @@ async fn connection(stream: TcpStream, id: u64, server: Server) {
         .map_or_else(|_| "a client".to_string(), |a| a.to_string());
     // A fixed send buffer also turns off Linux's autotuning for this socket.
     let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
+    // Each line is one small write; Nagle's algorithm (chapter 4) would hold the next one back
+    // until the client's delayed ACK of the last, up to 40 ms on Linux.
+    let _ = stream.set_nodelay(true);
     let (read, out) = stream.into_split();
     let lines = FramedRead::with_capacity(read, LineCodec::new(), READ_BUFFER);
     let mut conn = Conn { lines, out };

@@ -2,12 +2,19 @@
 """Opens every page of the built book in headless Chromium and checks what a reader sees.
 
 Usage:
-    python3 tools/book-check.py [--build book/build] [--chromium chromium] [--timeout 60]
+    python3 tools/book-check.py [--build book/build] [--edition zh-CN] [--chromium chromium]
+                                [--timeout 60]
 
-For every book/build/*.html page, served from 127.0.0.1 on a free port, it checks:
+For every page of one edition (book/build/*.html, or book/build/zh-CN/*.html with --edition
+zh-CN), the whole site served from 127.0.0.1 on a free port, it checks:
   fonts     every non-ASCII character in a `pre` or `code` element is drawn with the book's own
-            webfont (so it looks the same on Linux, macOS and Windows), and every run of ASCII
-            there is drawn with some font;
+            webfont (so it looks the same on Linux, macOS and Windows), except Chinese, which may
+            also be drawn with a font of the book's Chinese stack (theme/editions.css); every run
+            of ASCII there is drawn with some font; and every run of Chinese in the prose is drawn
+            with a font of that stack (not a fallback, not empty boxes);
+  switch    the menu bar's language switch leads to the same page in the other edition;
+  markdown  no `**` of an emphasis that did not render, and no `[!NOTE]`-style marker of an
+            admonition that did not become a note box, is left in the prose;
   sidebar   every numbered chapter carries its number once (mdBook's label, not also the title),
             the introduction and the appendices carry none, every page of SUMMARY.md is listed,
             and a page whose title starts with a number has the sidebar's number;
@@ -44,6 +51,18 @@ import unicodedata
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The family name inside book/theme/fonts/code-glyphs.woff2 (see tools/book-font.py).
 CODE_FONT = "Course Code Glyphs"
+# The Chinese font stack of book/theme/editions.css (--cjk-fonts) and code-glyphs.css.
+CJK_FONTS = {
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "Noto Sans Mono CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+}
+CJK_RUN = re.compile(r"^[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+$")
+EDITIONS = {"": "zh-CN", "zh-CN": ""}  # each edition's folder -> the other's
 MAX_PROBLEMS = 30  # reasons printed for one page
 NUMBER_PREFIX = re.compile(r"^\s*\d+(\.\d+)*\.?\s")
 
@@ -356,13 +375,23 @@ PAGE_SCRIPT = r"""
       if (parent && parent.getClientRects().length > 0) shown.push([walker.currentNode, block]);
     }
   }
+  // Chinese in the prose: every run of it, outside code and diagrams (block 0).
+  const cjk = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
+  const prose = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (prose.nextNode()) {
+    const node = prose.currentNode, parent = node.parentElement;
+    if (!parent || !cjk.test(node.data) || parent.closest('pre, code, pre.mermaid, svg, script, style')) continue;
+    if (parent.getClientRects().length > 0) shown.push([node, 0]);
+  }
   for (const [node, block] of shown) {
-    const parts = node.data.match(/[\x21-\x7e]+|[^\x00-\x7f]|[\x00-\x20\x7f]+/gu) || [];
+    const parts = node.data.match(block === 0
+      ? /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+|[^\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+/gu
+      : /[\x21-\x7e]+|[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+|[^\x00-\x7f]|[\x00-\x20\x7f]+/gu) || [];
     if (!parts.some(p => /[^\x00-\x20\x7f]/.test(p))) continue;
     const fragment = document.createDocumentFragment();
     for (const part of parts) {
       const blank = /^[\x00-\x20\x7f]+$/.test(part) || (part.length === 1 && /\s/u.test(part));
-      if (blank) { fragment.append(part); continue; }
+      if (blank || (block === 0 && !cjk.test(part))) { fragment.append(part); continue; }
       const span = document.createElement('span');
       span.textContent = part;
       span.setAttribute('data-bc', '');
@@ -377,7 +406,7 @@ PAGE_SCRIPT = r"""
   for (const s of spans) {
     let line = '';
     if (/[^\x00-\x7f]/.test(s.textContent)) {  // the line around a non-ASCII character
-      const block = s.closest('pre, code').textContent;
+      const block = (s.closest('pre, code') || s.parentElement).textContent;
       line = (block.split('\n').find(l => l.includes(s.textContent)) || '').trim().slice(0, 100);
     }
     runs.push({text: s.textContent, block: Number(s.getAttribute('data-block')), line,
@@ -394,10 +423,41 @@ PAGE_SCRIPT = r"""
       if (strong) title = title.slice(title.indexOf(label) + label.length).trim();
       return {href: a.getAttribute('href'), label, title};
     }));
+  // Markdown that did not render: `**` left in the prose (an emphasis whose closing `**` follows
+  // punctuation and precedes a letter cannot close, CommonMark's flanking rule; a translation
+  // that writes `**TCP。**除非` shows its asterisks).
+  const stray = [];
+  const texts = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+  while (texts.nextNode() && stray.length < 3) {
+    const node = texts.currentNode;
+    if (node.parentElement.closest('pre, code, script, style')) continue;
+    // Also an admonition's marker shown as text instead of a note box.
+    const m = /\*\*|\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]/.exec(node.data);
+    if (m) stray.push(node.data.slice(Math.max(0, m.index - 20), m.index + 22).replace(/\s+/g, ' '));
+  }
+  const toggle = document.querySelector('.menu-bar a.language-switch');
   return {runs, mermaid: mermaidDiagrams, faces, sidebar,
+          languageSwitch: toggle ? {href: toggle.href, text: toggle.textContent} : null, stray,
           text: document.body ? document.body.innerText : ''};
 })()
 """
+
+
+def check_switch(switch, base_url, edition, page, build_root):
+    """The language switch: present, and leading to this page in the other edition."""
+    if switch is None:
+        if page.name == "toc.html":
+            return []  # mdBook's sidebar alone, for readers without JavaScript: no menu bar
+        return ["switch: no language switch (a.language-switch) in the menu bar"]
+    other = EDITIONS[edition]
+    expected = f"{base_url}/{other + '/' if other else ''}{page.name}"
+    href = switch["href"].split("#")[0]
+    if href != expected:
+        return [f"switch: {switch['text']!r} leads to {href}, not to this page in the other "
+                f"edition ({expected})"]
+    if not (build_root / other / page.name).is_file():
+        return [f"switch: {href} was not built (build both editions: python3 tools/i18n.py build)"]
+    return []
 
 
 def check_page(browser, base_url, page, summary, titles, ids, args):
@@ -415,7 +475,8 @@ def check_page(browser, base_url, page, summary, titles, ids, args):
             {"source": CAPTURE_SCRIPT},
             session,
         )
-        browser.call("Page.navigate", {"url": f"{base_url}/{page.name}"}, session)
+        prefix = f"{args.edition}/" if args.edition else ""
+        browser.call("Page.navigate", {"url": f"{base_url}/{prefix}{page.name}"}, session)
         if browser.wait_event("Page.loadEventFired", session, args.timeout) is None:
             problems.append(f"the page did not finish loading within {args.timeout:.0f} s")
             return problems, {}
@@ -441,13 +502,35 @@ def check_page(browser, base_url, page, summary, titles, ids, args):
         asks = [browser.send("CSS.getPlatformFontsForNode", {"nodeId": n}, session) for n in nodes]
         non_ascii = {}
         bad_chars = {}
+        cjk_runs = 0
         for run, ask in zip(runs, asks, strict=True):
             fonts = browser.wait(ask, "CSS.getPlatformFontsForNode")["fonts"]
             drawn = [f for f in fonts if f.get("glyphCount", 0) > 0]
             text = run["text"]
-            if not run["visible"]:
+            if run["block"] == 0 or CJK_RUN.match(text):
+                # Chinese, in the prose (block 0) or in code: the book's code font or the
+                # Chinese stack.
+                if not run["visible"]:
+                    continue
+                allowed = [
+                    f
+                    for f in drawn
+                    if f.get("familyName") in CJK_FONTS
+                    or (f.get("isCustomFont") and f.get("familyName") == CODE_FONT)
+                ]
+                if not drawn or len(allowed) != len(drawn):
+                    where = "the prose" if run["block"] == 0 else f"code block {run['block']}"
+                    used = ", ".join(str(f.get("familyName")) for f in drawn) or "no font"
+                    key = ("cjk", used)
+                    if key not in bad_chars:
+                        bad_chars[key] = (
+                            f"Chinese in {where} ({text[:12]!r}, line {run['line'][:60]!r}) is "
+                            f"drawn with {used}, not a font of the book's Chinese stack "
+                            f"({', '.join(sorted(CJK_FONTS))})"
+                        )
+                cjk_runs += 1
+            elif not run["visible"]:
                 problems.append(f"code block {run['block']}: {text!r} is not displayed")
-            elif len(text) == 1 and ord(text) > 127:
                 non_ascii[text] = non_ascii.get(text, 0) + 1
                 ours = drawn and all(
                     f.get("isCustomFont") and f.get("familyName") == CODE_FONT for f in drawn
@@ -541,7 +624,16 @@ def check_page(browser, base_url, page, summary, titles, ids, args):
                     f"'Syntax error' picture: {why}"
                 )
 
+        for snippet in result["stray"]:
+            problems.append(
+                f"markdown: shown as text, Markdown that did not render: …{snippet}… "
+                "(an emphasis: put punctuation outside the **…**; an admonition: its marker "
+                "must be the first line of its blockquote)"
+            )
         problems.extend(broken_links(page, ids))
+        problems.extend(
+            check_switch(result["languageSwitch"], base_url, args.edition, page, args.build)
+        )
 
         # includes
         for where, text in (
@@ -578,6 +670,7 @@ def check_page(browser, base_url, page, summary, titles, ids, args):
             "runs": len(runs),
             "non_ascii": "".join(sorted(non_ascii)),
             "diagrams": len(result["mermaid"]),
+            "cjk_runs": cjk_runs,
         }
         return problems, facts
     finally:
@@ -601,6 +694,12 @@ def main():
     parser.add_argument(
         "--summary", type=pathlib.Path, default=None, help="default: BUILD/../src/SUMMARY.md"
     )
+    parser.add_argument(
+        "--edition",
+        default="",
+        choices=sorted(EDITIONS),
+        help="check this edition's pages (BUILD/EDITION/*.html); default: the English root",
+    )
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
     parser.add_argument("--timeout", type=float, default=60, help="seconds for each protocol step")
     parser.add_argument(
@@ -609,8 +708,9 @@ def main():
     args = parser.parse_args()
 
     build = args.build.resolve()
+    args.build = build
     summary_file = args.summary or build.parent / "src/SUMMARY.md"
-    pages = sorted(build.glob("*.html"))
+    pages = sorted((build / args.edition).glob("*.html"))
     if not pages:
         print(f"book-check: no pages in {build}; build the book first", file=sys.stderr)
         return 2
@@ -663,6 +763,8 @@ def main():
             else:
                 passed += 1
                 extra = f", non-ASCII {facts['non_ascii']}" if facts["non_ascii"] else ""
+                if facts["cjk_runs"]:
+                    extra += f", {facts['cjk_runs']} runs of Chinese"
                 print(
                     f"ok   {page.name}: {facts['runs']} code runs{extra}, "
                     f"{facts['diagrams']} diagrams ({took:.1f} s)"

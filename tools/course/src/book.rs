@@ -14,6 +14,11 @@
 //!   `{{#include}}`s); in the student edition, a line saying it is not in this edition.
 //!
 //! A directive inside a fenced code block is left alone.
+//!
+//! It also gives every heading an explicit id, `## Title {#title}`, the one mdBook would make
+//! from the English title. The zh-CN edition translates the titles (mdbook-gettext runs after
+//! this preprocessor, and keeps the `{#…}`), so without it every `chapter.md#anchor` link of
+//! the Chinese pages would point at an id that is no longer there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -100,7 +105,7 @@ impl<'a> Preprocessor<'a> {
                 }
             }
         }
-        out
+        heading_ids(&out)
     }
 
     /// Expands the directives of one line (without its blockquote prefix `prefix`).
@@ -311,6 +316,150 @@ impl<'a> Preprocessor<'a> {
 }
 
 /// Splits a line into its blockquote prefix (`> `, `>`, `> > `…) and the rest.
+/// Appends `{#id}` to every ATX heading outside code blocks that has no id yet: the id mdBook
+/// itself would give it (mdbook-html's `id_from_content` and `unique_id`: the heading's text,
+/// lower-cased, letters, digits, `_` and `-` kept, whitespace made `-`, the rest dropped; a
+/// repeated id gets `-1`, `-2`, …). The English browser check proves they agree: every link to
+/// an anchor must still find it.
+fn heading_ids(content: &str) -> String {
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut out = String::with_capacity(content.len() + 256);
+    let mut fence: Option<(char, usize)> = None;
+    for line in content.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let (_, rest) = split_quote(body);
+        if let Some(marker) = fence_marker(rest) {
+            match fence {
+                None => fence = Some(marker),
+                Some((c, n)) if marker.0 == c && marker.1 >= n && is_closing(rest) => fence = None,
+                _ => {}
+            }
+            out.push_str(line);
+            continue;
+        }
+        let title = heading_text(rest);
+        match title {
+            Some(title) if fence.is_none() && !title.trim_end().ends_with('}') => {
+                let id = unique_id(&id_from_content(&plain_text(title)), &mut used);
+                out.push_str(body.trim_end());
+                out.push_str(&format!(" {{#{id}}}"));
+                out.push_str(newline);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The text of an ATX heading line (`## Title ##` → `Title`), or None.
+fn heading_text(line: &str) -> Option<&str> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let level = rest.len() - rest.trim_start_matches('#').len();
+    if !(1..=6).contains(&level) {
+        return None;
+    }
+    let text = &rest[level..];
+    if !(text.is_empty() || text.starts_with(' ') || text.starts_with('\t')) {
+        return None;
+    }
+    let text = text.trim();
+    // A closing sequence of `#`s, preceded by a space, is not part of the title.
+    let without = text.trim_end_matches('#');
+    let text = if without.len() < text.len() && (without.is_empty() || without.ends_with(' ')) {
+        without.trim_end()
+    } else {
+        text
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// What a reader sees of a heading's Markdown: code spans' text, links' text, no emphasis
+/// markers, no HTML tags, backslash escapes resolved.
+fn plain_text(markdown: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = markdown.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '`' => {
+                let ticks = chars[i..].iter().take_while(|&&c| c == '`').count();
+                let close = (i + ticks..chars.len().saturating_sub(ticks - 1)).find(|&j| {
+                    chars[j..j + ticks].iter().all(|&c| c == '`')
+                        && chars.get(j + ticks) != Some(&'`')
+                        && chars[j - 1] != '`'
+                });
+                match close {
+                    Some(j) => {
+                        let inner: String = chars[i + ticks..j].iter().collect();
+                        out.push_str(inner.trim());
+                        i = j + ticks;
+                    }
+                    None => {
+                        out.extend(&chars[i..i + ticks]);
+                        i += ticks;
+                    }
+                }
+            }
+            '\\' if i + 1 < chars.len() && chars[i + 1].is_ascii_punctuation() => {
+                out.push(chars[i + 1]);
+                i += 2;
+            }
+            '*' | '[' => i += 1,
+            ']' if chars.get(i + 1) == Some(&'(') => {
+                // Skip the link's target: `](…)`.
+                let end = chars[i..].iter().position(|&c| c == ')').map(|p| i + p + 1);
+                i = end.unwrap_or(chars.len());
+            }
+            ']' => i += 1,
+            '<' => {
+                let end = chars[i..].iter().position(|&c| c == '>').map(|p| i + p + 1);
+                i = end.unwrap_or(chars.len());
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// mdbook-html 0.5's `id_from_content`.
+fn id_from_content(content: &str) -> String {
+    content
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|ch| {
+            if ch.is_alphanumeric() || ch == '_' || ch == '-' {
+                Some(ch)
+            } else if ch.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// mdbook-html 0.5's `unique_id`.
+fn unique_id(id: &str, used: &mut BTreeSet<String>) -> String {
+    if used.insert(id.to_string()) {
+        return id.to_string();
+    }
+    (1..)
+        .map(|n| format!("{id}-{n}"))
+        .find(|candidate| used.insert(candidate.clone()))
+        .expect("some suffix is free")
+}
+
 fn split_quote(line: &str) -> (&str, &str) {
     let mut end = 0;
     let bytes = line.as_bytes();
@@ -449,6 +598,84 @@ fn walk(items: &mut Value, pre: &mut Preprocessor) {
 
 /// Runs the preprocessor on mdBook's input (`[context, book]`): the book to print, or the
 /// errors to report (each naming its chapter).
+/// The second pass, `mdbook-course --after-gettext`, which book.toml runs after mdbook-gettext:
+/// mdbook-i18n-helpers 0.4 writes a translated admonition's marker as text, `> \[!NOTE\] …`
+/// on the line of the paragraph, so mdBook would show "[!NOTE]" instead of a note box. This
+/// puts the marker back on a line of its own. On an untranslated book it changes nothing.
+pub fn run_after_gettext(input: &str) -> Result<Value> {
+    let input: Value = serde_json::from_str(input).context("mdBook's input is not JSON")?;
+    let mut book = input
+        .get(1)
+        .cloned()
+        .ok_or_else(|| anyhow!("mdBook's input is not [context, book]"))?;
+    fn visit(items: &mut Value) {
+        let Some(items) = items.as_array_mut() else {
+            return;
+        };
+        for item in items {
+            if let Some(chapter) = item.get_mut("Chapter") {
+                if let Some(content) = chapter.get("content").and_then(Value::as_str) {
+                    let fixed = restore_admonitions(content);
+                    chapter["content"] = Value::String(fixed);
+                }
+                if let Some(sub) = chapter.get_mut("sub_items") {
+                    visit(sub);
+                }
+            }
+        }
+    }
+    match book.get_mut("items") {
+        Some(items) => visit(items),
+        None => return Err(anyhow!("mdBook's book has no `items`")),
+    }
+    Ok(book)
+}
+
+/// `> \[!NOTE\] text` → `> [!NOTE]` and `> text` on the next line (any of GitHub's five kinds).
+pub fn restore_admonitions(content: &str) -> String {
+    const KINDS: &[&str] = &["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"];
+    let mut out = String::with_capacity(content.len());
+    for line in content.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let quote_end = body
+            .char_indices()
+            .take_while(|&(_, c)| c == ' ' || c == '>')
+            .last()
+            .map(|(i, c)| i + c.len_utf8())
+            .unwrap_or(0);
+        let (prefix, rest) = body.split_at(quote_end);
+        let marker = KINDS.iter().find_map(|kind| {
+            rest.strip_prefix(&format!("\\[!{kind}\\]"))
+                .map(|r| (kind, r))
+        });
+        match marker {
+            Some((kind, text)) if prefix.contains('>') => {
+                // The marker must be the blockquote's first line: drop the empty quoted line
+                // mdbook-gettext puts before it.
+                let last_line_start = out[..out.len().saturating_sub(1)]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let last_line = &out[last_line_start..];
+                if !last_line.is_empty()
+                    && last_line.trim().trim_start_matches('>').trim().is_empty()
+                    && last_line.contains('>')
+                {
+                    out.truncate(last_line_start);
+                }
+                out.push_str(&format!("{prefix}[!{kind}]\n"));
+                if !text.trim().is_empty() {
+                    out.push_str(&format!("{prefix}{}{newline}", text.trim_start()));
+                }
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 pub fn run(input: &str) -> Result<std::result::Result<Value, Vec<String>>> {
     let input: Value = serde_json::from_str(input).context("mdBook's input is not JSON")?;
     let [context, book] = input
@@ -504,6 +731,18 @@ pub fn run(input: &str) -> Result<std::result::Result<Value, Vec<String>>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_escaped_admonition_marker_gets_its_own_line_back() {
+        let translated =
+            " > \n > \\[!NOTE\\] **学完本章**\n > \n > - 一\n\nText \\[!NOTE\\] stays.\n";
+        assert_eq!(
+            super::restore_admonitions(translated),
+            " > [!NOTE]\n > **学完本章**\n > \n > - 一\n\nText \\[!NOTE\\] stays.\n"
+        );
+        let english = "> [!WARNING]\n> Run it on 127.0.0.1.\n";
+        assert_eq!(super::restore_admonitions(english), english);
+    }
+
     use super::*;
 
     #[test]

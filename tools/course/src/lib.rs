@@ -8,6 +8,7 @@ pub mod anchor;
 pub mod book;
 pub mod check;
 pub mod edition;
+pub mod i18n;
 pub mod model;
 pub mod progress;
 pub mod reset;

@@ -22,3 +22,29 @@ fn the_course_s_exercises_are_valid() {
         assert!(!ex.plain_title().contains('`'));
     }
 }
+
+/// `cargo course hint 5.1 --lang zh-CN` reads the book's zh-CN catalog: every exercise's heading
+/// and every paragraph of its hint must have a (non-fuzzy) translation there. CI's i18n gate
+/// holds the whole catalog complete; this says which hint is missing, in the runner's terms.
+#[test]
+fn every_hint_and_heading_has_its_chinese_in_the_catalog() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = course::workspace_root(&root).expect("the workspace");
+    let course = course::Course::load(&root).unwrap_or_else(|e| panic!("{e:#}"));
+    let catalog = course::i18n::Catalog::load(&root, "zh-CN").unwrap_or_else(|e| panic!("{e:#}"));
+    let mut missing = Vec::new();
+    for ex in &course.exercises {
+        let heading = format!("Exercise {}: {}", ex.id, ex.title);
+        if catalog.get(&heading).is_none() {
+            missing.push(format!("{}: the heading {heading:?}", ex.id));
+        }
+        for paragraph in catalog.paragraphs(&ex.hint).1 {
+            missing.push(format!("{}: the hint's paragraph {paragraph:?}", ex.id));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not translated in book/po/zh-CN.po (run python3 tools/i18n.py update, then translate):\n{}",
+        missing.join("\n")
+    );
+}

@@ -227,6 +227,56 @@ fn hint_prints_the_hint_and_where_the_task_is() {
 }
 
 #[test]
+fn hint_in_chinese_comes_from_the_book_s_catalog() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.path("book/po")).unwrap();
+    f.write(
+        "book/po/zh-CN.po",
+        "msgid \"\"\nmsgstr \"\"\n\"Language: zh_CN\\n\"\n\n\
+         msgid \"Exercise 1.1: `add`\"\nmsgstr \"练习 1.1：`add`\"\n\n\
+         msgid \"Use the `+` operator.\"\nmsgstr \"用 `+` 运算符。\"\n",
+    );
+    let run = f.course(&["hint", "1.1", "--lang", "zh-CN"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("用 `+` 运算符。"), "{}", run.all());
+    assert!(!run.stdout.contains("Use the"), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("book/src/ch01-demo.md 的“练习 1.1：add”"),
+        "{}",
+        run.all()
+    );
+
+    // The locale decides when there is no flag; --lang en wins over it.
+    let mut cmd = f.course_cmd(&["hint", "1.1"]);
+    cmd.env_remove("COURSE_LANG").env("LC_ALL", "zh_CN.UTF-8");
+    let run = common::run_bounded(cmd);
+    assert!(run.stdout.contains("用 `+` 运算符。"), "{}", run.all());
+    let mut cmd = f.course_cmd(&["hint", "1.1", "--lang", "en"]);
+    cmd.env("COURSE_LANG", "zh-CN");
+    let run = common::run_bounded(cmd);
+    assert!(
+        run.stdout.contains("Use the `+` operator."),
+        "{}",
+        run.all()
+    );
+
+    // A hint the catalog does not have yet is shown in English, and the runner says so.
+    let run = f.course(&["hint", "1.2", "--lang", "zh-CN"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout.contains("`format!` builds a `String`."),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr.contains("not in book/po/zh-CN.po yet"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
 fn reset_restores_one_region_and_leaves_the_rest_byte_for_byte() {
     let f = Fixture::new();
     let starter = f.read(EXERCISES_RS);

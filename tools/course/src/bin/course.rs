@@ -2,7 +2,8 @@
 //!
 //! - `cargo course list [--json] [--verify]`: every exercise, done or pending, and the progress
 //! - `cargo course check 5.1`: one exercise's checks against your code
-//! - `cargo course hint 5.1`: its hint
+//! - `cargo course hint 5.1 [--lang zh-CN]`: its hint (in Chinese with `--lang zh-CN`, or when
+//!   the locale is Chinese: `LANG=zh_CN.UTF-8`; `--lang en` for English)
 //! - `cargo course watch [--poll]`: checks the next unsolved exercise each time you save
 //! - `cargo course reset 5.1`: puts back that exercise's untouched starter, nothing else
 //! - `cargo course student-edition DIR`: a copy of the course without the solutions
@@ -44,8 +45,14 @@ enum Command {
     },
     /// Runs one exercise's checks against your code, e.g. `cargo course check 5.1`.
     Check { id: String },
-    /// Shows one exercise's hint, e.g. `cargo course hint 5.1`.
-    Hint { id: String },
+    /// Shows one exercise's hint, e.g. `cargo course hint 5.1` (显示提示：`--lang zh-CN`).
+    Hint {
+        id: String,
+        /// zh-CN for the hint in Chinese, from the book's catalog; en for English. Without it,
+        /// COURSE_LANG or the locale (LC_ALL, LC_MESSAGES, LANG) decides: zh_CN.UTF-8 is Chinese.
+        #[arg(long, value_name = "LANG", value_parser = ["en", "zh-CN", "zh"])]
+        lang: Option<String>,
+    },
     /// Checks the first unsolved exercise every time you save, and moves on when it passes.
     Watch {
         /// Look at the files every second instead of waiting for file events.
@@ -95,8 +102,12 @@ fn run(command: Command) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Hint { id } => {
-            hint(course.get(&id)?);
+        Command::Hint { id, lang } => {
+            let ex = course.get(&id)?;
+            match course::i18n::choose(lang.as_deref(), |var| std::env::var(var).ok()) {
+                Some(lang) => hint_translated(&course, ex, lang)?,
+                None => hint(ex),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Watch { poll } => watch(&course, poll),
@@ -365,6 +376,28 @@ fn hint(ex: &Exercise) {
         ex.chapter,
         ex.heading_text()
     );
+}
+
+/// The hint in another language, from the book's catalog. A paragraph the catalog does not
+/// have yet (the English changed since it was translated) is shown in English, with a note.
+fn hint_translated(course: &Course, ex: &Exercise, lang: &str) -> Result<()> {
+    let catalog = course::i18n::Catalog::load(&course.root, lang)?;
+    let heading = format!("Exercise {}: {}", ex.id, ex.title);
+    let heading = catalog
+        .get(&heading)
+        .map(|h| h.replace('`', ""))
+        .unwrap_or_else(|| ex.heading_text());
+    let (text, missing) = catalog.paragraphs(&ex.hint);
+    println!("{heading}：提示\n");
+    println!("{text}");
+    println!("\n任务在 {} 的“{heading}”一节。", ex.chapter);
+    if !missing.is_empty() {
+        eprintln!(
+            "note: {} paragraph(s) of this hint are not in book/po/{lang}.po yet: shown in English",
+            missing.len()
+        );
+    }
+    Ok(())
 }
 
 // ---- reset ----

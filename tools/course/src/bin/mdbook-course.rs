@@ -9,7 +9,12 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `--after-gettext`: the second pass, after mdbook-gettext (see course::book::run_after_gettext).
+    let after_gettext = args.first().map(String::as_str) == Some("--after-gettext");
+    if after_gettext {
+        args.remove(0);
+    }
     if args.first().map(String::as_str) == Some("supports") {
         // Directives expand to markdown, which every renderer reads.
         return ExitCode::SUCCESS;
@@ -18,6 +23,22 @@ fn main() -> ExitCode {
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         eprintln!("mdbook-course: cannot read mdBook's input: {e}");
         return ExitCode::FAILURE;
+    }
+    if after_gettext {
+        return match course::book::run_after_gettext(&input) {
+            Ok(book) => {
+                let mut out = std::io::stdout().lock();
+                if serde_json::to_writer(&mut out, &book).is_err() || out.flush().is_err() {
+                    eprintln!("mdbook-course: cannot write the book to mdBook");
+                    return ExitCode::FAILURE;
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mdbook-course --after-gettext: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     match course::book::run(&input) {
         Ok(Ok(book)) => {

@@ -319,6 +319,8 @@ pub fn course_in(dir: &Path, args: &[&str]) -> Command {
         .args(args)
         .env("CARGO_TARGET_DIR", target_dir(dir))
         .env_remove("RUST_BACKTRACE")
+        // English unless a test asks otherwise, whatever the locale of the machine.
+        .env("COURSE_LANG", "en")
         .stdin(Stdio::null());
     cmd
 }

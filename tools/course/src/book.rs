@@ -732,6 +732,21 @@ pub fn run(input: &str) -> Result<std::result::Result<Value, Vec<String>>> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn headings_get_the_ids_mdbook_would_give_them() {
+        let page = "# 4. Sticky packets\n\n## The `recv_exact` [helper](x.md#y)\n\n\
+                    ```sh\n# not a heading\n```\n\n## Deep dive: why?\n## Deep dive: why?\n\
+                    ## Kept {#mine}\n> ### Quoted *one*\n";
+        assert_eq!(
+            super::heading_ids(page),
+            "# 4. Sticky packets {#4-sticky-packets}\n\n\
+             ## The `recv_exact` [helper](x.md#y) {#the-recv_exact-helper}\n\n\
+             ```sh\n# not a heading\n```\n\n\
+             ## Deep dive: why? {#deep-dive-why}\n## Deep dive: why? {#deep-dive-why-1}\n\
+             ## Kept {#mine}\n> ### Quoted *one* {#quoted-one}\n"
+        );
+    }
+
+    #[test]
     fn an_escaped_admonition_marker_gets_its_own_line_back() {
         let translated =
             " > \n > \\[!NOTE\\] **学完本章**\n > \n > - 一\n\nText \\[!NOTE\\] stays.\n";

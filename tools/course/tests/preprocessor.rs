@@ -98,7 +98,11 @@ fn directives_expand_from_exercises_toml() {
         ),
         "{content}"
     );
-    assert!(content.contains("\n### Exercise 1.1: `add`\n"), "{content}");
+    // Every heading gets the id mdBook would give it, written out (the zh-CN edition keeps it).
+    assert!(
+        content.contains("\n### Exercise 1.1: `add` {#exercise-11-add}\n"),
+        "{content}"
+    );
     // `time` reads the chapter's header, continuation lines joined.
     assert!(
         content.contains("It takes about 10 min reading, 20 min exercises, by its own header."),

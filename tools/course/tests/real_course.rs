@@ -44,7 +44,8 @@ fn every_hint_and_heading_has_its_chinese_in_the_catalog() {
     }
     assert!(
         missing.is_empty(),
-        "not translated in book/po/zh-CN.po (run python3 tools/i18n.py update, then translate):\n{}",
+        "not translated in book/po/zh-CN.po (run python3 tools/i18n.py update, then translate; \
+         mdbook-xgettext writes emphasis as _word_, so a hint must too):\n{}",
         missing.join("\n")
     );
 }

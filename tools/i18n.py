@@ -343,6 +343,11 @@ def lint_entry(e):
                 break
     if s.startswith("```") and t.split("\n", 1)[0] != s.split("\n", 1)[0]:
         problems.append("a code block's first line (its fence and language) changed")
+    lead_s = s[: len(s) - len(s.lstrip(" "))]
+    lead_t = t[: len(t) - len(t.lstrip(" "))]
+    if lead_s != lead_t:
+        problems.append(f"the English starts with {len(lead_s)} spaces, the translation with "
+                        f"{len(lead_t)}")
     if s.endswith("\n") != t.endswith("\n"):
         problems.append("the English ends with a line break and the translation does not, or "
                         "the other way round")

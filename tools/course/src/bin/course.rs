@@ -388,7 +388,7 @@ fn hint_translated(course: &Course, ex: &Exercise, lang: &str) -> Result<()> {
         .map(|h| h.replace('`', ""))
         .unwrap_or_else(|| ex.heading_text());
     let (text, missing) = catalog.paragraphs(&ex.hint);
-    println!("{heading}：提示\n");
+    println!("【提示】{heading}\n");
     println!("{text}");
     println!("\n任务在 {} 的“{heading}”一节。", ex.chapter);
     if !missing.is_empty() {

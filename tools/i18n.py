@@ -14,7 +14,9 @@ the `mdbook-xgettext` renderer (mdbook-i18n-helpers) over the book after its pre
 POT holds every paragraph, heading, list item, table cell, the comments of included code, and the
 exercises' task statements and hints. Three kinds of message are then left out, because the
 contract (DESIGN.md, "Translations") keeps them in English in both editions:
-  - whole `console` and `text` code blocks: transcripts and program output, checked in English;
+  - whole `console` and `text` code blocks: transcripts and program output, checked in English
+    (except a protocol exchange drawn by hand, lines of `→ request` and `← reply`: its notes are
+    prose, and translated; the JSON in it stays as it is);
   - string literals of included code (the programs print English), except Python docstrings;
   - messages with no English word outside code spans, links and tags (`TcpStream`, 粘包, 0.1 ms).
 mdbook-gettext leaves a message with no translation as it is, so these stay English.
@@ -222,6 +224,12 @@ def strip_code(text):
 def kept_in_english(msgid):
     """Why a message of the raw POT is not translated, or None when it is."""
     first = msgid.split("\n", 1)[0]
+    if re.match(r"```\s*text\b", first) and re.search(r"^[→←] ", msgid, re.M):
+        # A protocol exchange drawn by hand (→ request, ← reply): its notes are prose. Without
+        # the messages themselves (JSON, English on the wire) and the placeholders, what is left?
+        notes = re.sub(r"\{.*\}|\b[A-Z]{3,}\b|^```.*$", " ", msgid, flags=re.M)
+        if re.search(r"[a-z]{3,}", notes):
+            return None
     if re.match(r"```\s*(console|text)\b", first):
         return "transcript or output"
     if first.startswith("```"):

@@ -78,14 +78,7 @@ impl<'a> Preprocessor<'a> {
                 None => (line, ""),
             };
             let (prefix, rest) = split_quote(body);
-            if let Some(marker) = fence_marker(rest) {
-                match fence {
-                    None => fence = Some(marker),
-                    Some((c, n)) if marker.0 == c && marker.1 >= n && is_closing(rest) => {
-                        fence = None
-                    }
-                    _ => {}
-                }
+            if step_fence(&mut fence, rest) {
                 out.push_str(line);
                 continue;
             }
@@ -331,12 +324,7 @@ fn heading_ids(content: &str) -> String {
             None => (line, ""),
         };
         let (_, rest) = split_quote(body);
-        if let Some(marker) = fence_marker(rest) {
-            match fence {
-                None => fence = Some(marker),
-                Some((c, n)) if marker.0 == c && marker.1 >= n && is_closing(rest) => fence = None,
-                _ => {}
-            }
+        if step_fence(&mut fence, rest) {
             out.push_str(line);
             continue;
         }
@@ -458,6 +446,20 @@ fn unique_id(id: &str, used: &mut BTreeSet<String>) -> String {
         .map(|n| format!("{id}-{n}"))
         .find(|candidate| used.insert(candidate.clone()))
         .expect("some suffix is free")
+}
+
+/// Follows the fenced code blocks of a page, one line (without its blockquote prefix) at a
+/// time: true when the line is a fence, opening or closing one (`fence` says which is open).
+fn step_fence(fence: &mut Option<(char, usize)>, rest: &str) -> bool {
+    let Some(marker) = fence_marker(rest) else {
+        return false;
+    };
+    match *fence {
+        None => *fence = Some(marker),
+        Some((c, n)) if marker.0 == c && marker.1 >= n && is_closing(rest) => *fence = None,
+        _ => {}
+    }
+    true
 }
 
 fn split_quote(line: &str) -> (&str, &str) {

@@ -61,7 +61,10 @@ CJK_FONTS = {
     "Source Han Sans SC",
     "WenQuanYi Micro Hei",
 }
-CJK_RUN = re.compile(r"^[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+$")
+# Chinese characters and the full-width punctuation around them: one character class, used here
+# and (through PAGE_SCRIPT's %(cjk)s) in the page.
+CJK_CLASS = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+CJK_RUN = re.compile(f"^[{CJK_CLASS}]+$")
 EDITIONS = {"": "zh-CN", "zh-CN": ""}  # each edition's folder -> the other's
 MAX_PROBLEMS = 30  # reasons printed for one page
 NUMBER_PREFIX = re.compile(r"^\s*\d+(\.\d+)*\.?\s")
@@ -376,17 +379,17 @@ PAGE_SCRIPT = r"""
     }
   }
   // Chinese in the prose: every run of it, outside code and diagrams (block 0).
-  const cjk = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
+  const cjk = /[%(cjk)s]/u;
   const prose = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (prose.nextNode()) {
     const node = prose.currentNode, parent = node.parentElement;
-    if (!parent || !cjk.test(node.data) || parent.closest('pre, code, pre.mermaid, svg, script, style')) continue;
+    if (!parent || !cjk.test(node.data) || parent.closest('pre, code, svg, script, style')) continue;
     if (parent.getClientRects().length > 0) shown.push([node, 0]);
   }
   for (const [node, block] of shown) {
     const parts = node.data.match(block === 0
-      ? /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+|[^\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+/gu
-      : /[\x21-\x7e]+|[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+|[^\x00-\x7f]|[\x00-\x20\x7f]+/gu) || [];
+      ? /[%(cjk)s]+|[^%(cjk)s]+/gu
+      : /[\x21-\x7e]+|[%(cjk)s]+|[^\x00-\x7f]|[\x00-\x20\x7f]+/gu) || [];
     if (!parts.some(p => /[^\x00-\x20\x7f]/.test(p))) continue;
     const fragment = document.createDocumentFragment();
     for (const part of parts) {
@@ -487,6 +490,7 @@ def check_page(browser, base_url, page, summary, titles, ids, args):
                 "mermaid_ms": int(args.mermaid_timeout * 1000),
                 "font_ms": 10000,
                 "family": json.dumps(CODE_FONT),
+                "cjk": CJK_CLASS,
             },
             timeout=args.mermaid_timeout + 30,
         )

@@ -425,7 +425,7 @@ def cmd_update(_args):
                     str(CATALOG), str(pot)], check=True)
     subprocess.run(["msgattrib", "--no-obsolete", "--width=100", "-o", str(CATALOG),
                     str(CATALOG)], check=True)
-    cmd_stats(None)
+    print_stats(kept)
 
 
 def cmd_check(_args):
@@ -495,7 +495,11 @@ def words(text):
 
 
 def cmd_stats(_args):
-    _, _, kept, left = extract()
+    print_stats(extract()[2])
+
+
+def print_stats(kept):
+    """Messages, words and translated messages per chapter, for the POT's messages `kept`."""
     done = {}
     if CATALOG.exists():
         done = {e.msgid: e for e in read_po(CATALOG)}

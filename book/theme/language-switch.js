@@ -8,7 +8,7 @@
     const zh = document.documentElement.lang === "zh-CN";
     const root = new URL(typeof path_to_root === "string" && path_to_root ? path_to_root : "./", location.href);
     // The page's path inside its edition; "" is the edition's index.
-    let page = location.pathname.startsWith(root.pathname) ? location.pathname.slice(root.pathname.length) : "";
+    const page = location.pathname.startsWith(root.pathname) ? location.pathname.slice(root.pathname.length) : "";
     const other = new URL((zh ? "../" : "zh-CN/") + page, root);
     other.hash = location.hash;
 

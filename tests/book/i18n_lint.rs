@@ -3,8 +3,6 @@
 //! against a POT extracted from the book) needs mdbook-xgettext, so `.ci/run`'s i18n step runs it.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 const HEADER: &str = "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\"Language: zh_CN\\n\"\n\n";
 
@@ -30,24 +28,13 @@ fn lint(entries: &[(&str, &str)]) -> (Option<i32>, String) {
     }
     std::fs::write(&po, text).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/i18n.py");
-    let mut child = Command::new("python3")
+    // testkit::client: killed if it runs longer than testkit's TIMEOUT.
+    let out = testkit::client("python3")
         .arg(script)
         .arg("lint")
         .arg(&po)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .expect("python3 runs");
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().ok();
-            panic!("the lint did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
     let all =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code(), all)

@@ -219,7 +219,7 @@ impl<'a> Preprocessor<'a> {
 
     fn expand(&self, kind: &str, ex: &Exercise, chapter_dir: &Path) -> Vec<String> {
         match kind {
-            "heading" => vec![format!("### Exercise {}: {}", ex.id, ex.title)],
+            "heading" => vec![format!("### {}", ex.heading())],
             "hint" => {
                 let mut lines = vec![
                     "<details><summary>Hint</summary>".to_string(),
@@ -308,7 +308,6 @@ impl<'a> Preprocessor<'a> {
     }
 }
 
-/// Splits a line into its blockquote prefix (`> `, `>`, `> > `…) and the rest.
 /// Appends `{#id}` to every ATX heading outside code blocks that has no id yet: the id mdBook
 /// itself would give it (mdbook-html's `id_from_content` and `unique_id`: the heading's text,
 /// lower-cased, letters, digits, `_` and `-` kept, whitespace made `-`, the rest dropped; a
@@ -462,6 +461,7 @@ fn step_fence(fence: &mut Option<(char, usize)>, rest: &str) -> bool {
     true
 }
 
+/// Splits a line into its blockquote prefix (`> `, `>`, `> > `…) and the rest.
 fn split_quote(line: &str) -> (&str, &str) {
     let mut end = 0;
     let bytes = line.as_bytes();

@@ -12,9 +12,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// The languages the runner speaks besides English, as `--lang` takes them.
-pub const LANGUAGES: &[&str] = &["zh-CN"];
-
 /// The language a learner asked for: `--lang` if given, else the environment (`COURSE_LANG`,
 /// then the usual locale variables), so a Chinese system gets Chinese hints. `None` is English.
 pub fn choose(flag: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
@@ -45,60 +42,34 @@ impl Catalog {
         Ok(Catalog::parse(&text))
     }
 
-    /// Parses the PO format as GNU gettext writes it: `msgid "…"` and `msgstr "…"`, each
-    /// possibly continued on lines that are a quoted string alone, and `#, fuzzy` flags.
+    /// Parses the PO format as GNU gettext's tools write it: entries separated by a blank
+    /// line, each with `msgid "…"` and `msgstr "…"` (continued on lines that are a quoted
+    /// string alone) and maybe a `#, fuzzy` flag. Obsolete entries (`#~`) are comments here.
     pub fn parse(text: &str) -> Catalog {
-        #[derive(PartialEq)]
-        enum Field {
-            None,
-            Id,
-            Str,
-        }
         let mut messages = HashMap::new();
-        let (mut id, mut translation, mut fuzzy) = (String::new(), String::new(), false);
-        let mut field = Field::None;
-        let mut finish = |id: &mut String, translation: &mut String, fuzzy: &mut bool| {
-            if !id.is_empty() && !translation.is_empty() && !*fuzzy {
-                messages.insert(std::mem::take(id), std::mem::take(translation));
+        for entry in text.split("\n\n") {
+            // [msgid, msgstr], and which of them a continuation line adds to.
+            let mut strings = [String::new(), String::new()];
+            let mut current = None;
+            let mut fuzzy = false;
+            for line in entry.lines().map(str::trim) {
+                if let Some(flags) = line.strip_prefix("#,") {
+                    fuzzy |= flags.split(',').any(|f| f.trim() == "fuzzy");
+                } else if let Some(rest) = line.strip_prefix("msgid ") {
+                    strings[0] = unquote(rest);
+                    current = Some(0);
+                } else if let Some(rest) = line.strip_prefix("msgstr ") {
+                    strings[1] = unquote(rest);
+                    current = Some(1);
+                } else if let (true, Some(i)) = (line.starts_with('"'), current) {
+                    strings[i].push_str(&unquote(line));
+                }
             }
-            id.clear();
-            translation.clear();
-            *fuzzy = false;
-        };
-        for line in text.lines().map(str::trim) {
-            if line.is_empty() || line.starts_with("#~") {
-                continue;
-            }
-            if let Some(flags) = line.strip_prefix("#,") {
-                if field == Field::Str {
-                    finish(&mut id, &mut translation, &mut fuzzy);
-                    field = Field::None;
-                }
-                fuzzy = flags.split(',').any(|f| f.trim() == "fuzzy");
-            } else if line.starts_with('#') {
-                if field == Field::Str {
-                    finish(&mut id, &mut translation, &mut fuzzy);
-                    field = Field::None;
-                }
-            } else if let Some(rest) = line.strip_prefix("msgid ") {
-                if field == Field::Str {
-                    // The previous entry had no comment line after it: it ends here.
-                    finish(&mut id, &mut translation, &mut fuzzy);
-                }
-                id = unquote(rest);
-                field = Field::Id;
-            } else if let Some(rest) = line.strip_prefix("msgstr ") {
-                translation = unquote(rest);
-                field = Field::Str;
-            } else if line.starts_with('"') {
-                match field {
-                    Field::Id => id.push_str(&unquote(line)),
-                    Field::Str => translation.push_str(&unquote(line)),
-                    Field::None => {}
-                }
+            let [id, translation] = strings;
+            if !id.is_empty() && !translation.is_empty() && !fuzzy {
+                messages.insert(id, translation);
             }
         }
-        finish(&mut id, &mut translation, &mut fuzzy);
         Catalog { messages }
     }
 

@@ -74,6 +74,12 @@ impl Exercise {
         format!("ex{}_{}", self.chapter_number, self.number)
     }
 
+    /// "Exercise 5.1: `recv_exact`", the heading the book gives it, as Markdown (the catalog of
+    /// the zh-CN edition translates it as such).
+    pub fn heading(&self) -> String {
+        format!("Exercise {}: {}", self.id, self.title)
+    }
+
     /// "Exercise 5.1: recv_exact", the heading the book gives it (without markdown).
     pub fn heading_text(&self) -> String {
         format!("Exercise {}: {}", self.id, self.plain_title())

@@ -34,7 +34,7 @@ fn every_hint_and_heading_has_its_chinese_in_the_catalog() {
     let catalog = course::i18n::Catalog::load(&root, "zh-CN").unwrap_or_else(|e| panic!("{e:#}"));
     let mut missing = Vec::new();
     for ex in &course.exercises {
-        let heading = format!("Exercise {}: {}", ex.id, ex.title);
+        let heading = ex.heading();
         if catalog.get(&heading).is_none() {
             missing.push(format!("{}: the heading {heading:?}", ex.id));
         }

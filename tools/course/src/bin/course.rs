@@ -382,9 +382,8 @@ fn hint(ex: &Exercise) {
 /// have yet (the English changed since it was translated) is shown in English, with a note.
 fn hint_translated(course: &Course, ex: &Exercise, lang: &str) -> Result<()> {
     let catalog = course::i18n::Catalog::load(&course.root, lang)?;
-    let heading = format!("Exercise {}: {}", ex.id, ex.title);
     let heading = catalog
-        .get(&heading)
+        .get(&ex.heading())
         .map(|h| h.replace('`', ""))
         .unwrap_or_else(|| ex.heading_text());
     let (text, missing) = catalog.paragraphs(&ex.hint);

@@ -26,14 +26,7 @@ fn main() -> ExitCode {
     }
     if after_gettext {
         return match course::book::run_after_gettext(&input) {
-            Ok(book) => {
-                let mut out = std::io::stdout().lock();
-                if serde_json::to_writer(&mut out, &book).is_err() || out.flush().is_err() {
-                    eprintln!("mdbook-course: cannot write the book to mdBook");
-                    return ExitCode::FAILURE;
-                }
-                ExitCode::SUCCESS
-            }
+            Ok(book) => write_book(&book),
             Err(e) => {
                 eprintln!("mdbook-course --after-gettext: {e:#}");
                 ExitCode::FAILURE
@@ -41,14 +34,7 @@ fn main() -> ExitCode {
         };
     }
     match course::book::run(&input) {
-        Ok(Ok(book)) => {
-            let mut out = std::io::stdout().lock();
-            if serde_json::to_writer(&mut out, &book).is_err() || out.flush().is_err() {
-                eprintln!("mdbook-course: cannot write the book to mdBook");
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(Ok(book)) => write_book(&book),
         Ok(Err(errors)) => {
             for e in &errors {
                 eprintln!("mdbook-course: {e}");
@@ -65,4 +51,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Hands the book back to mdBook, as JSON on stdout.
+fn write_book(book: &serde_json::Value) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    if serde_json::to_writer(&mut out, book).is_err() || out.flush().is_err() {
+        eprintln!("mdbook-course: cannot write the book to mdBook");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
